@@ -1,0 +1,288 @@
+"""The message model of every topic: the contracts between stages and with integrators.
+
+Each model carries ``contract_version`` ("MAJOR.MINOR"). A consumer accepts any minor
+version of its own major and ignores fields it does not know; a different major is
+dead-lettered with ``CONTRACT_VERSION_UNSUPPORTED``. ``docflow contracts export``
+writes these models as JSON Schema plus an AsyncAPI document.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from services import topics
+
+CONTRACT_MAJOR = 1
+CONTRACT_VERSION = f"{CONTRACT_MAJOR}.0"
+
+# The invoice field schema (design card): header fields, then line items.
+HEADER_FIELDS = (
+    "vendor_name", "vendor_vat_id", "vendor_iban", "invoice_number", "invoice_date", "due_date",
+    "purchase_order", "currency", "net_amount", "tax_amount", "total_amount",
+)
+LINE_ITEM_FIELDS = ("description", "quantity", "unit_price", "amount")
+
+BBox = tuple[float, float, float, float]
+"""x0, top, x1, bottom in PDF points, origin at the top-left of the page."""
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Reason(StrEnum):
+    """Reason codes: why a document left the straight-through path."""
+
+    # intake
+    ENVELOPE_INVALID = "ENVELOPE_INVALID"
+    CONTRACT_VERSION_UNSUPPORTED = "CONTRACT_VERSION_UNSUPPORTED"
+    CONTENT_MISSING = "CONTENT_MISSING"
+    CONTENT_NOT_BASE64 = "CONTENT_NOT_BASE64"
+    INLINE_CONTENT_TOO_LARGE = "INLINE_CONTENT_TOO_LARGE"
+    BLOB_NOT_FOUND = "BLOB_NOT_FOUND"
+    CHECKSUM_MISMATCH = "CHECKSUM_MISMATCH"
+    EMPTY_DOCUMENT = "EMPTY_DOCUMENT"
+    DOCUMENT_TOO_LARGE = "DOCUMENT_TOO_LARGE"
+    UNSUPPORTED_TYPE = "UNSUPPORTED_TYPE"
+    DUPLICATE_CONTENT = "DUPLICATE_CONTENT"
+    # parse
+    PDF_CORRUPT = "PDF_CORRUPT"
+    PDF_ENCRYPTED = "PDF_ENCRYPTED"
+    PDF_NO_PAGES = "PDF_NO_PAGES"
+    TOO_MANY_PAGES = "TOO_MANY_PAGES"
+    NO_TEXT_LAYER = "NO_TEXT_LAYER"
+    # detect / extract / validate
+    UNKNOWN_TEMPLATE = "UNKNOWN_TEMPLATE"
+    REQUIRED_FIELD_MISSING = "REQUIRED_FIELD_MISSING"
+    AMOUNT_INVALID = "AMOUNT_INVALID"
+    DATE_INVALID = "DATE_INVALID"
+    CURRENCY_INVALID = "CURRENCY_INVALID"
+    # any stage
+    MESSAGE_INVALID = "MESSAGE_INVALID"
+    INTERNAL_ERROR = "INTERNAL_ERROR"
+
+
+class Contract(BaseModel):
+    """Base of every topic payload."""
+
+    model_config = ConfigDict(extra="ignore", frozen=False)
+    topic: ClassVar[str]
+    contract_version: str = CONTRACT_VERSION
+
+
+# ---------------------------------------------------------------- documents.incoming
+class IncomingDocument(Contract):
+    """The envelope an upstream system publishes. Content inline (base64) or by blob reference."""
+
+    model_config = ConfigDict(extra="forbid")
+    topic: ClassVar[str] = topics.INCOMING
+    document_id: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._:-]+$",
+        description="Assigned from source and sha256 when absent, so re-deliveries keep their id.",
+    )
+    source: str = Field(min_length=1, max_length=200)
+    filename: str = Field(default="document.pdf", max_length=500)
+    content_type: str = "application/pdf"
+    content: str | None = Field(default=None, description="Document bytes, base64.")
+    blob_uri: str | None = Field(default=None, description="blob://sha256/<hex>, for large documents.")
+    sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
+    metadata: dict[str, str] = Field(default_factory=dict)
+    submitted_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentRef(BaseModel):
+    """What every later stage knows about the document itself (never its content)."""
+
+    document_id: str
+    source: str
+    filename: str
+    content_type: str
+    sha256: str
+    size: int
+    blob_uri: str
+    metadata: dict[str, str] = Field(default_factory=dict)
+    submitted_at: datetime
+
+
+# ---------------------------------------------------------------- documents.parsed
+class Word(BaseModel):
+    text: str
+    bbox: BBox
+
+
+class Line(BaseModel):
+    text: str
+    bbox: BBox
+    words: list[int] = Field(default_factory=list, description="Indexes into the page's words.")
+
+
+class Page(BaseModel):
+    number: int = Field(ge=1)
+    width: float
+    height: float
+    words: list[Word] = Field(default_factory=list)
+    lines: list[Line] = Field(default_factory=list)
+    tables: list[list[list[str | None]]] = Field(default_factory=list)
+    has_text_layer: bool = True
+
+
+class ParsedDocument(Contract):
+    topic: ClassVar[str] = topics.PARSED
+    doc: DocumentRef
+    parser: str
+    pages: list[Page]
+    text_layer: Literal["full", "partial", "none"]
+
+
+# ---------------------------------------------------------------- documents.classified
+class Detection(BaseModel):
+    status: Literal["matched", "unknown"]
+    template_id: str | None = None
+    template_version: int | None = None
+    confidence: float = Field(default=0.0, ge=0, le=1)
+    evidence: list[str] = Field(default_factory=list, description="Why it matched, or why nothing did.")
+
+
+class ClassifiedDocument(ParsedDocument):
+    topic: ClassVar[str] = topics.CLASSIFIED
+    detection: Detection
+
+
+# ---------------------------------------------------------------- documents.extracted
+class FieldValue(BaseModel):
+    value: str | None
+    confidence: float = Field(ge=0, le=1)
+    source: str = Field(description="rule id@version, or model version")
+    page: int | None = None
+    bbox: BBox | None = None
+    raw: str | None = None
+
+
+class LineItem(BaseModel):
+    description: str | None = None
+    quantity: str | None = None
+    unit_price: str | None = None
+    amount: str | None = None
+    page: int | None = None
+    bbox: BBox | None = None
+
+
+class ExtractedDocument(Contract):
+    topic: ClassVar[str] = topics.EXTRACTED
+    doc: DocumentRef
+    detection: Detection
+    page_count: int
+    text_layer: Literal["full", "partial", "none"]
+    fields: dict[str, FieldValue] = Field(default_factory=dict)
+    line_items: list[LineItem] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------- validation and terminals
+class Issue(BaseModel):
+    code: Reason
+    message: str
+    field: str | None = None
+
+
+class Validation(BaseModel):
+    ok: bool
+    issues: list[Issue] = Field(default_factory=list)
+
+
+class ValidatedDocument(ExtractedDocument):
+    validation: Validation
+
+
+class AcceptedDocument(ValidatedDocument):
+    topic: ClassVar[str] = topics.ACCEPTED
+
+
+class ExceptionDocument(ValidatedDocument):
+    topic: ClassVar[str] = topics.EXCEPTIONS
+    reasons: list[Reason]
+
+
+class DeadLetter(Contract):
+    """Unreadable input. The original bytes stay in the blob store under ``original_uri``."""
+
+    topic: ClassVar[str] = topics.DEADLETTER
+    document_id: str
+    stage: str
+    reason: Reason
+    message: str
+    source_topic: str
+    original_uri: str | None = None
+    filename: str | None = None
+    failed_at: datetime = Field(default_factory=utcnow)
+
+
+# ---------------------------------------------------------------- feedback and lifecycle
+class ReviewDecision(Contract):
+    topic: ClassVar[str] = topics.REVIEWED
+    document_id: str
+    decision: Literal["approve", "reject", "escalate"]
+    fields: dict[str, str | None] = Field(default_factory=dict)
+    reviewer: str
+    comment: str | None = None
+    decided_at: datetime = Field(default_factory=utcnow)
+
+
+class Label(Contract):
+    topic: ClassVar[str] = topics.LABELS
+    document_id: str
+    field: str
+    value: str | None
+    page: int | None = None
+    bbox: BBox | None = None
+    origin: Literal["operator", "labeler", "import"]
+    author: str
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class TemplateEvent(Contract):
+    topic: ClassVar[str] = topics.TEMPLATES_EVENTS
+    template_id: str
+    version: int
+    action: Literal["published", "retired", "rolled_back"]
+    author: str
+    at: datetime = Field(default_factory=utcnow)
+
+
+class ModelEvent(Contract):
+    topic: ClassVar[str] = topics.MODELS_EVENTS
+    model_version: str
+    action: Literal["registered", "shadow", "canary", "promoted", "rolled_back", "retired"]
+    actor: str
+    details: dict[str, Any] = Field(default_factory=dict)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class MonitoringAlert(Contract):
+    topic: ClassVar[str] = topics.MONITORING_ALERTS
+    alert_id: str
+    kind: str
+    severity: Literal["info", "warning", "critical"]
+    summary: str
+    evidence: dict[str, Any] = Field(default_factory=dict)
+    raised_at: datetime = Field(default_factory=utcnow)
+
+
+# One model per topic: what a producer must send and a consumer may expect.
+TOPIC_CONTRACTS: dict[str, type[Contract]] = {
+    topics.INCOMING: IncomingDocument,
+    topics.PARSED: ParsedDocument,
+    topics.CLASSIFIED: ClassifiedDocument,
+    topics.EXTRACTED: ExtractedDocument,
+    topics.ACCEPTED: AcceptedDocument,
+    topics.EXCEPTIONS: ExceptionDocument,
+    topics.DEADLETTER: DeadLetter,
+    topics.REVIEWED: ReviewDecision,
+    topics.LABELS: Label,
+    topics.TEMPLATES_EVENTS: TemplateEvent,
+    topics.MODELS_EVENTS: ModelEvent,
+    topics.MONITORING_ALERTS: MonitoringAlert,
+}

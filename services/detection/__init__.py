@@ -1,0 +1,1 @@
+"""Detection: which vendor template is this document?"""

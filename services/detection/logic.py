@@ -1,0 +1,75 @@
+"""Template detection as a pure function: parsed words and the templates to a ``Detection``.
+
+Strong identifiers (VAT id, IBAN) printed on the page identify a vendor outright; all
+keywords present and no excluded keyword identify it with less certainty. When nothing
+matches, the evidence says for each template what was missing: never a silent "no template".
+"""
+
+from __future__ import annotations
+
+import re
+
+from services.contracts import Detection, ParsedDocument
+from services.extraction.templates import Template
+
+STAGE = "detect"
+
+CONFIDENCE_IDENTIFIER_AND_KEYWORDS = 0.99
+CONFIDENCE_IDENTIFIER = 0.95
+CONFIDENCE_KEYWORDS = 0.85
+
+
+def page_text(doc: ParsedDocument) -> str:
+    return "\n".join(line.text for page in doc.pages for line in page.lines)
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().split())
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def score(template: Template, folded: str, compact: str) -> tuple[float, list[str]]:
+    """Confidence that ``template`` fits the text, and the evidence for or against."""
+    rule = template.match
+    excluded = [k for k in rule.exclude_keywords if _fold(k) in folded]
+    if excluded:
+        return 0.0, [f"{template.ref}: excluded keyword {excluded[0]!r} present"]
+    missing = [k for k in rule.keywords if _fold(k) not in folded]
+    ids = [name for name, value in rule.identifiers.items() if _compact(value) in compact]
+    if ids and not missing:
+        return CONFIDENCE_IDENTIFIER_AND_KEYWORDS, [f"{template.ref}: {', '.join(ids)} and keywords"]
+    if ids:
+        return CONFIDENCE_IDENTIFIER, [f"{template.ref}: {', '.join(ids)}; keyword {missing[0]!r} absent"]
+    if rule.keywords and not missing:
+        return CONFIDENCE_KEYWORDS, [f"{template.ref}: all {len(rule.keywords)} keywords, no identifier"]
+    why = f"keyword {missing[0]!r} not found" if missing else "no keywords or identifiers defined"
+    if rule.identifiers:
+        why += f"; none of {', '.join(rule.identifiers)} printed"
+    return 0.0, [f"{template.ref}: {why}"]
+
+
+def detect(doc: ParsedDocument, templates: list[Template]) -> Detection:
+    text = page_text(doc)
+    folded, compact = _fold(text), _compact(text)
+    best: tuple[float, Template] | None = None
+    evidence: list[str] = []
+    for template in templates:
+        confidence, why = score(template, folded, compact)
+        evidence.extend(why)
+        if confidence > 0 and (best is None or confidence > best[0]):
+            best = (confidence, template)
+    if best is None:
+        if not templates:
+            evidence.append("no templates are loaded")
+        return Detection(status="unknown", evidence=evidence[:20])
+    confidence, template = best
+    return Detection(
+        status="matched",
+        template_id=template.id,
+        template_version=template.version,
+        confidence=confidence,
+        evidence=[e for e in evidence if e.startswith(template.ref)],
+    )

@@ -1,0 +1,1 @@
+"""Extraction: one value per field, with confidence and provenance."""

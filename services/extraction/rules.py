@@ -1,0 +1,202 @@
+"""The rules engine: a template's anchors, directions and patterns applied to words with boxes.
+
+For each field: find an anchor phrase on a page, take the words right of it (same row) or
+below it (next row, same column), match the field's pattern and normalise the match. The
+first anchor occurrence that yields a valid value wins; its page, box and raw text are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import regex
+
+from services.contracts import FieldValue, LineItem, Page, Word
+from services.extraction.normalise import NORMALISERS, normalise_amount
+from services.extraction.templates import FieldRule, LineItemRule, Options, Template
+from services.parsing.layout import group_lines, union
+
+RULE_CONFIDENCE = 0.98
+CONSTANT_CONFIDENCE = 0.99
+_GAP_BREAK = 3.0  # a horizontal gap of this many word heights ends a value
+
+
+@dataclass(frozen=True)
+class Span:
+    """A run of words on one page, in reading order."""
+
+    page: Page
+    idx: list[int]
+
+    @property
+    def words(self) -> list[Word]:
+        return [self.page.words[i] for i in self.idx]
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+def _fold(token: str) -> str:
+    return token.lower().strip(":#.")
+
+
+def find_anchors(page: Page, phrase: str) -> list[Span]:
+    """Every place where ``phrase`` is printed as consecutive words of one line."""
+    wanted = [_fold(t) for t in phrase.split()]
+    found = []
+    for line in page.lines:
+        tokens = [_fold(page.words[i].text) for i in line.words]
+        for start in range(len(tokens) - len(wanted) + 1):
+            if tokens[start:start + len(wanted)] == wanted:
+                end = start + len(wanted)
+                # A lone ":" or "#" printed after the label belongs to the label.
+                while end < len(tokens) and not tokens[end] and page.words[line.words[end]].text.strip():
+                    end += 1
+                found.append(Span(page, line.words[start:end]))
+    return found
+
+
+def right_of(anchor: Span, max_distance: float) -> Span | None:
+    ax0, atop, ax1, abottom = union([w.bbox for w in anchor.words])
+    height = abottom - atop
+    band = [
+        i for i, w in enumerate(anchor.page.words)
+        if i not in anchor.idx
+        and abs((w.bbox[1] + w.bbox[3]) / 2 - (atop + abottom) / 2) <= height / 2
+        and w.bbox[0] >= ax1 - 0.5 and w.bbox[0] - ax1 <= max_distance
+    ]
+    band.sort(key=lambda i: anchor.page.words[i].bbox[0])
+    kept: list[int] = []
+    for i in band:
+        if kept and anchor.page.words[i].bbox[0] - anchor.page.words[kept[-1]].bbox[2] > _GAP_BREAK * height:
+            break
+        kept.append(i)
+    return Span(anchor.page, kept) if kept else None
+
+
+def below(anchor: Span, max_distance: float) -> Span | None:
+    ax0, atop, ax1, abottom = union([w.bbox for w in anchor.words])
+    height = abottom - atop
+    right_edge = ax0 + max(ax1 - ax0, 160.0)
+    column = [
+        i for i, w in enumerate(anchor.page.words)
+        if w.bbox[1] >= abottom - 0.5 and w.bbox[1] - abottom <= min(max_distance, 3 * height)
+        and w.bbox[2] > ax0 - 2 and w.bbox[0] < right_edge
+    ]
+    if not column:
+        return None
+    first_top = min(anchor.page.words[i].bbox[1] for i in column)
+    row = [i for i in column if anchor.page.words[i].bbox[1] - first_top <= height / 2]
+    row.sort(key=lambda i: anchor.page.words[i].bbox[0])
+    return Span(anchor.page, row)
+
+
+def _match(span: Span, rule: FieldRule, options: Options, timeout: float) -> tuple[str, str, Span] | None:
+    text = span.text
+    if rule.pattern:
+        try:
+            found = regex.search(rule.pattern, text, flags=regex.IGNORECASE, timeout=timeout)
+        except TimeoutError:
+            return None
+        if not found:
+            return None
+        group = 1 if found.re.groups else 0
+        raw, start, end = found.group(group), found.start(group), found.end(group)
+    else:
+        raw, start, end = text, 0, len(text)
+    try:
+        value = NORMALISERS[rule.type](raw, options)
+    except ValueError:
+        return None
+    # The words whose characters the match covers: the value's own box.
+    covered, pos = [], 0
+    for i, word in zip(span.idx, span.words, strict=True):
+        if pos < end and pos + len(word.text) > start:
+            covered.append(i)
+        pos += len(word.text) + 1
+    return value, raw, Span(span.page, covered or span.idx)
+
+
+def extract_field(pages: list[Page], rule: FieldRule, template: Template, timeout: float) -> FieldValue | None:
+    if rule.value is not None:
+        return FieldValue(value=rule.value, confidence=CONSTANT_CONFIDENCE, source=template.ref, raw=rule.value)
+    searches = {"right": (right_of,), "below": (below,), "right_or_below": (right_of, below)}[rule.direction]
+    for page in pages:
+        for phrase in rule.anchors:
+            for anchor in find_anchors(page, phrase):
+                for search in searches:
+                    span = search(anchor, rule.max_distance)
+                    hit = span and _match(span, rule, template.options, timeout)
+                    if hit:
+                        value, raw, where = hit
+                        return FieldValue(
+                            value=value, confidence=RULE_CONFIDENCE, source=template.ref, page=page.number,
+                            bbox=union([w.bbox for w in where.words]), raw=raw,
+                        )
+    return None
+
+
+def extract_line_items(pages: list[Page], rule: LineItemRule, options: Options) -> list[LineItem]:
+    """Rows under the table header, words assigned to the nearest column, across pages."""
+    items: list[LineItem] = []
+    for page in pages:
+        rows = group_lines(page.words, gap_factor=1e9)
+        columns: dict[str, tuple[float, float]] | None = None
+        for row in rows:
+            words = [page.words[i] for i in row.words]
+            folded = " ".join(_fold(w.text) for w in words)
+            if columns is None:
+                columns = _header_columns(page, row.words, rule)
+                continue
+            if any(_fold(stop) in folded for stop in rule.stop):
+                break
+            cells: dict[str, list[Word]] = {}
+            for w in words:
+                centre = (w.bbox[0] + w.bbox[2]) / 2
+                name = min(columns, key=lambda c: _distance(centre, columns[c]))
+                cells.setdefault(name, []).append(w)
+            text = {k: " ".join(w.text for w in v) for k, v in cells.items()}
+            if "amount" in text and _is_amount(text["amount"], options):
+                items.append(
+                    LineItem(
+                        description=text.get("description"),
+                        quantity=_amount_or_none(text.get("quantity"), options),
+                        unit_price=_amount_or_none(text.get("unit_price"), options),
+                        amount=_amount_or_none(text.get("amount"), options),
+                        page=page.number,
+                        bbox=row.bbox,
+                    )
+                )
+            elif items and text.get("description") and items[-1].page == page.number:
+                items[-1].description = f"{items[-1].description or ''} {text['description']}".strip()
+    return items
+
+
+def _header_columns(page: Page, row: list[int], rule: LineItemRule) -> dict[str, tuple[float, float]] | None:
+    columns = {}
+    for name, synonyms in rule.columns.items():
+        for synonym in synonyms:
+            spans = [s for s in find_anchors(page, synonym) if set(s.idx) <= set(row)]
+            if spans:
+                box = union([w.bbox for w in spans[0].words])
+                columns[name] = (box[0], box[2])
+                break
+    return columns if len(columns) >= 2 and "amount" in columns else None
+
+
+def _distance(x: float, column: tuple[float, float]) -> float:
+    return 0.0 if column[0] - 2 <= x <= column[1] + 2 else min(abs(x - column[0]), abs(x - column[1]))
+
+
+def _is_amount(text: str, options: Options) -> bool:
+    return _amount_or_none(text, options) is not None
+
+
+def _amount_or_none(text: str | None, options: Options) -> str | None:
+    if not text:
+        return None
+    try:
+        return normalise_amount(text, options.decimal_separator)
+    except ValueError:
+        return None

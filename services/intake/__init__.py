@@ -1,0 +1,1 @@
+"""Intake: check the envelope, sniff the type, enforce limits, store the bytes."""

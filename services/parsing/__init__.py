@@ -1,0 +1,1 @@
+"""Parsing: PDF bytes to words with boxes, lines and text-layer presence, per page."""

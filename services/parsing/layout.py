@@ -1,0 +1,57 @@
+"""Geometry over words: reading-order lines from boxes."""
+
+from __future__ import annotations
+
+from services.contracts import BBox, Line, Word
+
+
+def union(boxes: list[BBox]) -> BBox:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+def group_lines(words: list[Word], *, gap_factor: float = 3.0) -> list[Line]:
+    """Words whose vertical centres lie within half a word height form a line.
+
+    Within a line, a horizontal gap wider than ``gap_factor`` times the mean word
+    height starts a new line, so that two columns side by side stay apart.
+    """
+    order = sorted(range(len(words)), key=lambda i: (words[i].bbox[1], words[i].bbox[0]))
+    rows: list[list[int]] = []
+    centre: list[float] = []
+    for i in order:
+        x0, top, x1, bottom = words[i].bbox
+        mid, half = (top + bottom) / 2, max((bottom - top) / 2, 1.0)
+        for r, c in enumerate(centre):
+            if abs(c - mid) <= half:
+                rows[r].append(i)
+                break
+        else:
+            rows.append([i])
+            centre.append(mid)
+    lines: list[Line] = []
+    for row in rows:
+        row.sort(key=lambda i: words[i].bbox[0])
+        height = sum(words[i].bbox[3] - words[i].bbox[1] for i in row) / len(row)
+        segment = [row[0]]
+        for prev, cur in zip(row, row[1:], strict=False):
+            if words[cur].bbox[0] - words[prev].bbox[2] > gap_factor * height:
+                lines.append(_line(words, segment))
+                segment = [cur]
+            else:
+                segment.append(cur)
+        lines.append(_line(words, segment))
+    lines.sort(key=lambda ln: (round(ln.bbox[1]), ln.bbox[0]))
+    return lines
+
+
+def _line(words: list[Word], idx: list[int]) -> Line:
+    return Line(
+        text=" ".join(words[i].text for i in idx),
+        bbox=union([words[i].bbox for i in idx]),
+        words=idx,
+    )

@@ -1,0 +1,17 @@
+"""Parse as a pure function: stored bytes to a ``ParsedDocument``."""
+
+from __future__ import annotations
+
+from services.contracts import DocumentRef, ParsedDocument
+from services.parsing.readers import DEFAULT_READER, Reader
+
+STAGE = "parse"
+
+
+def parse(data: bytes, doc: DocumentRef, *, max_pages: int, reader: Reader = DEFAULT_READER) -> ParsedDocument:
+    """Read every page's words and lines; raise ``UnreadableDocument`` for corrupt, encrypted,
+    empty or oversized PDFs."""
+    pages = reader.read(data, max_pages=max_pages)
+    with_text = sum(p.has_text_layer for p in pages)
+    text_layer = "full" if with_text == len(pages) else "none" if with_text == 0 else "partial"
+    return ParsedDocument(doc=doc, parser=reader.name, pages=pages, text_layer=text_layer)

@@ -1,0 +1,59 @@
+"""One settings class, read from ``DOCFLOW_*`` environment variables at start-up."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a worker, the web server or the CLI needs to know.
+
+    All local state lives under ``home``: the SQLite file, blobs, broker data, logs.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="DOCFLOW_", extra="ignore")
+
+    home: Path = Path(".docflow")
+    # Kafka bootstrap servers ("host:port[,host:port]"); empty means: start the embedded broker.
+    broker: str = ""
+    database_url: str = ""
+    blob_dir: Path | None = None
+    rules_dir: Path = Path(__file__).resolve().parent.parent / "rules"
+
+    app_id: str = "docflow"
+    partitions: int = 4
+    workers: int = 1
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
+    log_level: str = "INFO"
+
+    # Limits: they bound the work one event may cost a worker.
+    max_document_bytes: int = 20 * 1024 * 1024
+    inline_content_limit: int = 512 * 1024
+    max_pages: int = 50
+    max_message_bytes: int = 8 * 1024 * 1024
+    regex_timeout_s: float = 0.25
+
+    @cached_property
+    def blob_root(self) -> Path:
+        return self.blob_dir or self.home / "blobs"
+
+    @cached_property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.home / 'docflow.db').resolve()}"
+
+    def bootstrap_servers(self) -> str:
+        """The broker address as Faust wants it (``kafka://host:port;...``)."""
+        hosts = [h.strip() for h in self.broker.split(",") if h.strip()]
+        return ";".join(h if "://" in h else f"kafka://{h}" for h in hosts)
+
+
+def get_settings() -> Settings:
+    settings = Settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings

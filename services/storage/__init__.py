@@ -1,0 +1,1 @@
+"""State: the database (sqlmodel, migrations by Alembic) and the content-addressed blob store."""

@@ -1,0 +1,1 @@
+"""Synthetic invoices: PDFs with known truth, for tests, benchmarks and training."""

@@ -1,0 +1,1 @@
+"""Validation: decide accepted or exception, with reason codes."""
