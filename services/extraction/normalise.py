@@ -54,10 +54,7 @@ def normalise_amount(raw: str, decimal_separator: str | None = None) -> str:
     if not re.search(r"\d", digits):
         raise ValueError(f"not an amount: {raw!r}")
     sep = decimal_separator or _guess_decimal_separator(digits)
-    if sep == ",":
-        digits = digits.replace(".", "").replace(",", ".")
-    else:
-        digits = digits.replace(",", "")
+    digits = digits.replace(".", "").replace(",", ".") if sep == "," else digits.replace(",", "")
     try:
         value = Decimal(digits)
     except InvalidOperation:

@@ -58,7 +58,7 @@ def find_anchors(page: Page, phrase: str) -> list[Span]:
 
 
 def right_of(anchor: Span, max_distance: float) -> Span | None:
-    ax0, atop, ax1, abottom = union([w.bbox for w in anchor.words])
+    _ax0, atop, ax1, abottom = union([w.bbox for w in anchor.words])
     height = abottom - atop
     band = [
         i for i, w in enumerate(anchor.page.words)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from services.contracts import BBox, Line, Word
 
 
@@ -24,7 +26,7 @@ def group_lines(words: list[Word], *, gap_factor: float = 3.0) -> list[Line]:
     rows: list[list[int]] = []
     centre: list[float] = []
     for i in order:
-        x0, top, x1, bottom = words[i].bbox
+        _x0, top, _x1, bottom = words[i].bbox
         mid, half = (top + bottom) / 2, max((bottom - top) / 2, 1.0)
         for r, c in enumerate(centre):
             if abs(c - mid) <= half:
@@ -38,7 +40,7 @@ def group_lines(words: list[Word], *, gap_factor: float = 3.0) -> list[Line]:
         row.sort(key=lambda i: words[i].bbox[0])
         height = sum(words[i].bbox[3] - words[i].bbox[1] for i in row) / len(row)
         segment = [row[0]]
-        for prev, cur in zip(row, row[1:], strict=False):
+        for prev, cur in itertools.pairwise(row):
             if words[cur].bbox[0] - words[prev].bbox[2] > gap_factor * height:
                 lines.append(_line(words, segment))
                 segment = [cur]

@@ -1,0 +1,43 @@
+"""The Faust application: one per worker process, every stage agent registered on it."""
+
+from __future__ import annotations
+
+import faust
+
+from services.detection.agent import DetectAgent
+from services.extraction.agent import ExtractAgent
+from services.intake.agent import IntakeAgent
+from services.runtime import Runtime
+from services.settings import Settings
+from services.storage.db import make_engine
+from services.validation.agent import ValidateAgent
+
+# The document path, in order.
+AGENTS = (
+    IntakeAgent,    # documents.incoming   -> documents.parsed   (intake + parse)
+    DetectAgent,    # documents.parsed     -> documents.classified
+    ExtractAgent,   # documents.classified -> documents.extracted
+    ValidateAgent,  # documents.extracted  -> documents.accepted | documents.exceptions
+)
+
+
+def create_app(settings: Settings) -> faust.App:
+    app = faust.App(
+        settings.app_id,
+        broker=settings.bootstrap_servers(),
+        store="memory://",
+        web_enabled=False,
+        topic_partitions=settings.partitions,
+        topic_allow_declare=True,
+        producer_max_request_size=settings.max_message_bytes,
+        consumer_max_fetch_size=settings.max_message_bytes,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+    )
+    rt = Runtime(settings)
+    rt.templates  # load and check every template before the first event  # noqa: B018
+    rt.ruleset  # noqa: B018
+    engine = make_engine(settings.db_url)
+    for agent in AGENTS:
+        agent(app, rt, engine).register()
+    return app

@@ -1,0 +1,184 @@
+"""The ``docflow`` command: run the system, submit documents, extract in-process, export contracts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from services.settings import get_settings
+
+
+@click.group()
+def main() -> None:
+    """docflow: event-driven document extraction."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+@main.command()
+@click.option("--port", type=int, default=None, help="HTTP port (default 8080).")
+@click.option("--host", default=None, help="HTTP host (default 127.0.0.1).")
+@click.option("--workers", type=int, default=None, help="Worker processes (default 1).")
+def up(port: int | None, host: str | None, workers: int | None) -> None:
+    """Start everything: embedded broker (unless DOCFLOW_BROKER), workers, HTTP server."""
+    from services.supervisor import run_up
+
+    settings = get_settings()
+    sys.exit(run_up(settings, port=port or settings.http_port, host=host or settings.http_host,
+                    workers=workers or settings.workers))
+
+
+@main.command()
+def worker() -> None:
+    """One stream worker process (all stage agents); scale with partitions."""
+    from faust.worker import Worker
+
+    from services.app import create_app
+    from services.log_setup import configure
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    if not settings.broker:
+        raise click.UsageError("DOCFLOW_BROKER must name the Kafka bootstrap servers")
+    app = create_app(settings)
+    Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
+
+
+@main.command()
+@click.option("--port", type=int, default=None)
+@click.option("--host", default=None)
+def web(port: int | None, host: str | None) -> None:
+    """The HTTP server alone: /health, /metrics, /api/documents/{id}."""
+    import uvicorn
+
+    from services.log_setup import configure
+    from services.web.app import create_app
+
+    settings = get_settings()
+    configure(settings.log_level, settings.log_format)
+    uvicorn.run(create_app(settings), host=host or settings.http_host, port=port or settings.http_port,
+                log_level="warning")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--wait", is_flag=True, help="Print one JSON line per document once it is terminal.")
+@click.option("--timeout", type=float, default=300.0, show_default=True, help="Seconds to wait.")
+@click.option("--source", default="cli", show_default=True, help="The envelope's source.")
+def submit(paths: tuple[Path, ...], wait: bool, timeout: float, source: str) -> None:
+    """Publish files (or every file under folders) to documents.incoming."""
+    from services import client
+    from services.codec import encode
+    from services.storage.blobs import BlobStore
+
+    settings = get_settings()
+    bootstrap = client.broker_address(settings)
+    files = client.expand(paths)
+    blobs = BlobStore(settings.blob_root)
+    envelopes = [(client.envelope_for(f, settings, source, blobs), f) for f in files]
+    by_id = {env.document_id: f for env, f in envelopes}
+    messages = [(env.document_id or "", encode(env)) for env, _ in envelopes]
+    with click.progressbar(length=len(messages), label="submitting", file=sys.stderr) as bar:
+        client.run(client.publish(bootstrap, messages, lambda: bar.update(1)))
+    if not wait:
+        click.echo(f"submitted {len(messages)} documents", err=True)
+        return
+
+    def show(result: client.Result) -> None:
+        click.echo(json.dumps({"document_id": result.document_id, "file": str(by_id[result.document_id]),
+                               "state": result.state, "reasons": result.reasons}))
+
+    missing = client.run(client.wait_terminal(bootstrap, set(by_id), timeout, show))
+    for doc_id in sorted(missing):
+        click.echo(json.dumps({"document_id": doc_id, "file": str(by_id[doc_id]), "state": "pending",
+                               "reasons": ["TIMEOUT"]}))
+    sys.exit(1 if missing else 0)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the full JSON report.")
+def extract(file: Path, as_json: bool) -> None:
+    """Run the document path in-process on one file, without any broker."""
+    import base64
+
+    from services.contracts import IncomingDocument
+    from services.pipeline import extract_report, run
+    from services.runtime import Runtime
+    from services.storage.blobs import sha256_hex
+
+    data = file.read_bytes()
+    settings = get_settings()
+    settings.inline_content_limit = max(settings.inline_content_limit, len(data))
+    envelope = IncomingDocument(
+        document_id=f"doc-{sha256_hex(data)[:32]}", source="cli", filename=file.name,
+        content=base64.b64encode(data).decode(),
+    )
+    report = extract_report(run(envelope, Runtime(settings)))
+    if as_json:
+        click.echo(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    template = report["template"]["id"] if report["template"] else "unknown"
+    click.echo(f"{file.name}: {report['state']} (template {template})"
+               + (f" reasons: {', '.join(report['reasons'])}" if report["reasons"] else ""))
+    for name, fv in report["fields"].items():
+        click.echo(f"  {name:16} {fv['value']!s:40} {fv['confidence']:.2f}  {fv['source']}")
+
+
+@main.group()
+def contracts() -> None:
+    """The topic contracts."""
+
+
+@contracts.command("export")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+def contracts_export(folder: Path) -> None:
+    """Write every topic's JSON Schema and an AsyncAPI document to FOLDER."""
+    from services.codec import asyncapi_document, export_schemas
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for topic, schema in export_schemas().items():
+        (folder / f"{topic}.schema.json").write_text(json.dumps(schema, indent=2) + "\n")
+    (folder / "asyncapi.json").write_text(json.dumps(asyncapi_document(), indent=2) + "\n")
+    click.echo(f"wrote {len(export_schemas())} schemas and asyncapi.json to {folder}")
+
+
+@main.group()
+def db() -> None:
+    """The database."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the migrations (Alembic) up to the newest."""
+    from services.storage.db import upgrade
+
+    settings = get_settings()
+    upgrade(settings.db_url)
+    click.echo("database at head")
+
+
+@main.group()
+def topics() -> None:
+    """Kafka topics."""
+
+
+@topics.command("create")
+def topics_create() -> None:
+    """Create every docflow topic that is missing, with DOCFLOW_PARTITIONS partitions."""
+    from services.broker import create_topics
+    from services.client import broker_address
+
+    settings = get_settings()
+    created = create_topics(broker_address(settings), settings.partitions)
+    click.echo(f"created {len(created)} topics")
+
+
+
+
+if __name__ == "__main__":
+    main()

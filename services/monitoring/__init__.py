@@ -1,0 +1,1 @@
+"""Monitoring: Prometheus metrics now; drift and quality monitoring later."""

@@ -1,0 +1,43 @@
+"""What the stages need at run time, built once from the settings and passed down."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from services.extraction.logic import Context
+from services.extraction.templates import Template, load_templates
+from services.intake.logic import Limits
+from services.settings import Settings
+from services.storage.blobs import BlobStore
+from services.validation.rules import RuleSet, load_ruleset
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.settings.blob_root)
+
+    @cached_property
+    def limits(self) -> Limits:
+        return Limits(
+            max_document_bytes=self.settings.max_document_bytes,
+            inline_content_limit=self.settings.inline_content_limit,
+        )
+
+    @cached_property
+    def templates(self) -> list[Template]:
+        return load_templates(self.settings.rules_dir / "templates")
+
+    @cached_property
+    def extraction(self) -> Context:
+        return Context(
+            templates={t.id: t for t in self.templates}, regex_timeout_s=self.settings.regex_timeout_s
+        )
+
+    @cached_property
+    def ruleset(self) -> RuleSet:
+        return load_ruleset(self.settings.rules_dir, "invoice")

@@ -1,0 +1,171 @@
+"""Keyword-only persistence functions; each takes the session. Every write is idempotent:
+a redelivered message never creates a second row."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from services.contracts import DocumentRef, FieldValue
+from services.storage.models import (
+    Document,
+    DocumentState,
+    ExceptionRecord,
+    Extraction,
+    StageTransition,
+)
+
+
+def _insert_ignore(session: Session, table: Any, values: dict[str, Any], index: list[str]) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True when a row was written."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
+    return session.exec(stmt).rowcount == 1  # type: ignore[call-overload]
+
+
+def register_document(session: Session, *, ref: DocumentRef) -> str | None:
+    """Record a document that passed intake.
+
+    Returns None for a new document, or the id of the document already holding these
+    exact bytes (a re-delivery when it is the same id, a duplicate submission otherwise).
+    """
+    earlier = session.exec(
+        select(Document.document_id)
+        .where(Document.sha256 == ref.sha256, Document.document_id != ref.document_id)
+        .order_by(Document.created_at)
+        .limit(1)
+    ).first()
+    written = _insert_ignore(
+        session, Document,
+        {"document_id": ref.document_id, "source": ref.source, "filename": ref.filename,
+         "sha256": ref.sha256, "size": ref.size, "blob_uri": ref.blob_uri, "reasons": [],
+         "state": DocumentState.RECEIVED, "created_at": _now(), "updated_at": _now()},
+        ["document_id"],
+    )
+    if not written:
+        session.exec(  # type: ignore[call-overload]
+            update(Document).where(Document.document_id == ref.document_id, Document.sha256.is_(None))
+            .values(sha256=ref.sha256, size=ref.size, blob_uri=ref.blob_uri, updated_at=_now())
+        )
+    return earlier
+
+
+def ensure_document(session: Session, *, document_id: str, source: str = "", filename: str = "") -> None:
+    _insert_ignore(
+        session, Document,
+        {"document_id": document_id, "source": source[:200], "filename": filename[:500], "reasons": [],
+         "state": DocumentState.RECEIVED, "created_at": _now(), "updated_at": _now()},
+        ["document_id"],
+    )
+
+
+def stage_done(session: Session, *, document_id: str, stage: str) -> bool:
+    return session.exec(
+        select(StageTransition.id).where(
+            StageTransition.document_id == document_id, StageTransition.stage == stage
+        )
+    ).first() is not None
+
+
+def record_transition(
+    session: Session, *, document_id: str, stage: str, outcome: str,
+    reason: str | None = None, duration_ms: float | None = None,
+) -> bool:
+    return _insert_ignore(
+        session, StageTransition,
+        {"document_id": document_id, "stage": stage, "outcome": outcome, "reason": reason,
+         "duration_ms": duration_ms, "at": _now()},
+        ["document_id", "stage"],
+    )
+
+
+def advance(session: Session, *, document_id: str, state: str, **values: Any) -> None:
+    """Move a document to a non-terminal ``state``; never out of a terminal one."""
+    session.exec(  # type: ignore[call-overload]
+        update(Document)
+        .where(Document.document_id == document_id, Document.state.not_in(DocumentState.TERMINAL))
+        .values(state=state, updated_at=_now(), **values)
+    )
+
+
+def finish(
+    session: Session, *, document_id: str, state: str, reasons: list[str], detail: str | None = None
+) -> bool:
+    """Set the terminal state once; False when the document already had one."""
+    assert state in DocumentState.TERMINAL
+    result = session.exec(  # type: ignore[call-overload]
+        update(Document)
+        .where(Document.document_id == document_id, Document.state.not_in(DocumentState.TERMINAL))
+        .values(state=state, reasons=reasons, detail=(detail or "")[:1000] or None, updated_at=_now())
+    )
+    if state == DocumentState.EXCEPTION and result.rowcount == 1:
+        _insert_ignore(
+            session, ExceptionRecord,
+            {"document_id": document_id, "reasons": reasons, "status": "open", "created_at": _now()},
+            ["document_id"],
+        )
+    return result.rowcount == 1
+
+
+def save_extractions(session: Session, *, document_id: str, fields: dict[str, FieldValue]) -> None:
+    for name, fv in fields.items():
+        _insert_ignore(
+            session, Extraction,
+            {"document_id": document_id, "field": name, "value": fv.value, "confidence": fv.confidence,
+             "source": fv.source, "page": fv.page, "bbox": list(fv.bbox) if fv.bbox else None,
+             "raw": (fv.raw or "")[:1000] or None},
+            ["document_id", "field"],
+        )
+
+
+def document_view(session: Session, *, document_id: str) -> dict[str, Any] | None:
+    """State, history and fields of one document, as the API shows them."""
+    doc = session.get(Document, document_id)
+    if doc is None:
+        return None
+    history = session.exec(
+        select(StageTransition).where(StageTransition.document_id == document_id).order_by(StageTransition.id)
+    ).all()
+    fields = session.exec(select(Extraction).where(Extraction.document_id == document_id)).all()
+    return {
+        "document_id": doc.document_id,
+        "state": doc.state,
+        "reasons": doc.reasons,
+        "detail": doc.detail,
+        "source": doc.source,
+        "filename": doc.filename,
+        "sha256": doc.sha256,
+        "size": doc.size,
+        "page_count": doc.page_count,
+        "template": {"id": doc.template_id, "version": doc.template_version} if doc.template_id else None,
+        "created_at": doc.created_at.isoformat(),
+        "updated_at": doc.updated_at.isoformat(),
+        "history": [
+            {"stage": t.stage, "outcome": t.outcome, "reason": t.reason, "duration_ms": t.duration_ms,
+             "at": t.at.isoformat()}
+            for t in history
+        ],
+        "fields": {
+            f.field: {"value": f.value, "confidence": f.confidence, "source": f.source, "page": f.page,
+                      "bbox": f.bbox, "raw": f.raw}
+            for f in fields
+        },
+    }
+
+
+def state_counts(session: Session) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = session.exec(select(Document.state, func.count()).group_by(Document.state)).all()
+    return {state: count for state, count in rows}
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

@@ -1,0 +1,192 @@
+"""The thin Faust edge around the stage functions: decode, gate, call, send, record.
+
+Per event, a ``StageAgent``:
+1. decodes the payload with its topic's contract (a broken one is dead-lettered);
+2. skips the event when the database says this stage already ran for the document
+   (a re-delivery after a crash or rebalance is never processed twice);
+3. calls the stage's pure function (CPU-bound ones in a thread, so heartbeats go on);
+4. sends the result and waits for the broker to acknowledge it;
+5. records the transition, and the terminal state where there is one, idempotently.
+
+A document error becomes a dead-letter message with its reason; it never escapes the
+loop, where Faust would ack the event and lose the document. An infrastructure error
+(database or broker down) is retried, then stops the worker *without* committing the
+offset, so the event is redelivered once the worker is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import faust
+from aiokafka.errors import KafkaError
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from services import topics
+from services.codec import encode
+from services.contracts import Contract, DeadLetter, Reason
+from services.errors import UnreadableDocument
+from services.intake.logic import assign_document_id
+from services.log_setup import get_logger
+from services.monitoring import metrics
+from services.runtime import Runtime
+from services.storage import crud
+from services.storage.db import session_scope
+from services.storage.models import Document, DocumentState
+
+INFRA_RETRIES = 8
+EXIT_INFRA_DOWN = 75
+
+TERMINAL_STATE = {
+    topics.ACCEPTED: DocumentState.ACCEPTED,
+    topics.EXCEPTIONS: DocumentState.EXCEPTION,
+    topics.DEADLETTER: DocumentState.DEADLETTER,
+}
+
+
+@dataclass
+class Event:
+    """What the edge knows about the event in hand, filled in as the stage learns it."""
+
+    key: bytes | None
+    raw: bytes
+    document_id: str
+    filename: str | None = None
+    original_uri: str | None = None
+
+
+@dataclass
+class Emit:
+    """A stage's result: one message to send, and what to write once the broker has it."""
+
+    topic: str
+    message: Contract
+    outcome: str = "ok"
+    reasons: list[str] = field(default_factory=list)
+    persist: Callable[[Session], None] | None = None
+
+
+class StageAgent:
+    stage: str
+    source_topic: str
+    # Stages a re-delivery must find done to be skipped (intake+parse run as one agent).
+    done_marker: str
+
+    def __init__(self, app: faust.App, rt: Runtime, engine: Engine):
+        self.app, self.rt, self.engine = app, rt, engine
+
+    # ---- to implement per stage
+    async def process(self, event: Event) -> Emit | None:
+        raise NotImplementedError
+
+    # ---- the edge
+    def register(self) -> None:
+        source = self.app.topic(self.source_topic, key_serializer="raw", value_serializer="raw")
+
+        async def loop(stream: Any) -> None:
+            async for event in stream.events():
+                await self.handle(event.key, event.value)
+
+        loop.__name__ = f"{self.stage}_agent"
+        loop.__qualname__ = loop.__name__
+        self.app.agent(source, name=f"docflow.{self.stage}")(loop)
+
+    def already_done(self, document_id: str) -> bool:
+        with session_scope(self.engine) as s:
+            return crud.stage_done(s, document_id=document_id, stage=self.done_marker)
+
+    async def handle(self, key: bytes | None, raw: bytes | None) -> None:
+        started = time.perf_counter()
+        event = Event(key=key, raw=raw or b"", document_id=_key_text(key) or assign_document_id(None, None, raw or b""))
+        log = get_logger(stage=self.stage)
+        try:
+            emit = await self._with_retries(self._process_or_dead_letter, event)
+            if emit is None:
+                metrics.MESSAGES.labels(self.stage, "skipped").inc()
+                log.info("redelivery skipped", document_id=event.document_id)
+                return
+            await self._with_retries(self._deliver, event, emit, started)
+            metrics.MESSAGES.labels(self.stage, emit.outcome).inc()
+            log.info("stage done", document_id=event.document_id, outcome=emit.outcome,
+                     reasons=emit.reasons or None, ms=round((time.perf_counter() - started) * 1000, 1))
+        finally:
+            metrics.SECONDS.labels(self.stage).observe(time.perf_counter() - started)
+
+    async def _process_or_dead_letter(self, event: Event) -> Emit | None:
+        try:
+            return await self.process(event)
+        except UnreadableDocument as exc:
+            return self.dead_letter(event, exc.reason, exc.message, stage=exc.stage or self.stage)
+        except (OperationalError, ConnectionError, KafkaError):
+            raise
+        except Exception as exc:  # a bug must not lose the document: dead-letter it, with its type
+            get_logger(stage=self.stage, document_id=event.document_id).exception("stage failed")
+            return self.dead_letter(event, Reason.INTERNAL_ERROR, f"{type(exc).__name__} in {self.stage}")
+
+    def dead_letter(self, event: Event, reason: Reason, message: str, *, stage: str = "") -> Emit:
+        stage = stage or self.stage
+        metrics.FAILURES.labels(stage, str(reason)).inc()
+        if event.original_uri is None and event.raw:
+            event.original_uri = self.rt.blobs.put(event.raw)
+        letter = DeadLetter(
+            document_id=event.document_id, stage=stage, reason=reason, message=message,
+            source_topic=self.source_topic, original_uri=event.original_uri, filename=event.filename,
+        )
+        return Emit(topics.DEADLETTER, letter, outcome="deadletter", reasons=[str(reason)])
+
+    async def _deliver(self, event: Event, emit: Emit, started: float) -> None:
+        terminal = TERMINAL_STATE.get(emit.topic)
+        if terminal and self._is_terminal(event.document_id):
+            return  # a redelivered terminal step: the first one already sent and recorded it
+        await self.app.producer.send_and_wait(
+            emit.topic, event.document_id.encode(), encode(emit.message), None, None, None
+        )
+        with session_scope(self.engine) as s:
+            crud.ensure_document(s, document_id=event.document_id, filename=event.filename or "")
+            if emit.persist:
+                emit.persist(s)
+            crud.record_transition(
+                s, document_id=event.document_id, stage=self.stage, outcome=emit.outcome,
+                reason=emit.reasons[0] if emit.reasons else None,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+            if terminal and crud.finish(
+                s, document_id=event.document_id, state=terminal, reasons=emit.reasons,
+                detail=getattr(emit.message, "message", None),
+            ):
+                metrics.TERMINAL.labels(terminal).inc()
+
+    def _is_terminal(self, document_id: str) -> bool:
+        with session_scope(self.engine) as s:
+            view = s.get(Document, document_id)
+            return view is not None and view.state in DocumentState.TERMINAL
+
+    async def _with_retries(self, fn: Callable[..., Any], *args: Any) -> Any:
+        delay = 0.5
+        for attempt in range(1, INFRA_RETRIES + 1):
+            try:
+                return await fn(*args)
+            except (TimeoutError, OperationalError, ConnectionError, KafkaError) as exc:
+                get_logger(stage=self.stage).warning(
+                    "infrastructure error, retrying", error=type(exc).__name__, attempt=attempt
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+        get_logger(stage=self.stage).critical("infrastructure down; stopping without committing")
+        os._exit(EXIT_INFRA_DOWN)
+
+
+def _key_text(key: bytes | None) -> str:
+    return (key or b"").decode("utf-8", "replace").strip()[:128]
+
+
+async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run CPU-bound stage work off the event loop thread so heartbeats and fetches go on."""
+    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)

@@ -1,0 +1,1 @@
+"""The HTTP server: health, metrics and the document API (the console joins later)."""
