@@ -33,6 +33,9 @@ def create_app(settings: Settings) -> faust.App:
         consumer_max_fetch_size=settings.max_message_bytes,
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
+        broker_session_timeout=settings.session_timeout_s,
+        broker_heartbeat_interval=settings.heartbeat_s,
+        broker_rebalance_timeout=settings.rebalance_timeout_s,
     )
     rt = Runtime(settings)
     rt.templates  # load and check every template before the first event  # noqa: B018

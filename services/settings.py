@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
     log_level: str = "INFO"
 
+    # Consumer-group liveness: how soon a dead worker's partitions move to a live one.
+    session_timeout_s: float = 30.0
+    heartbeat_s: float = 3.0
+    rebalance_timeout_s: float = 30.0
+
     # Limits: they bound the work one event may cost a worker.
     max_document_bytes: int = 20 * 1024 * 1024
     inline_content_limit: int = 512 * 1024

@@ -68,7 +68,8 @@ def _guess_decimal_separator(digits: str) -> str:
     if last_dot >= 0 and last_comma >= 0:
         return "." if last_dot > last_comma else ","
     last = max(last_dot, last_comma)
-    if last >= 0 and len(digits) - last - 1 == 2:
+    # One kind of separator: three digits after it reads as thousands, anything else as decimals.
+    if last >= 0 and digits.count(digits[last]) == 1 and len(digits) - last - 1 != 3:
         return digits[last]
     return "."
 

@@ -93,4 +93,28 @@ LUMIERE = Layout(
     columns={"description": "Désignation", "quantity": "Qté", "unit_price": "Prix unitaire", "amount": "Montant HT"},
 )
 
+# A vendor with no template in rules/: its documents must reach the exception queue.
+KESTREL = Layout(
+    vendor_id="kestrel",
+    vendor_name="Kestrel Logística S.L.",
+    vendor_vat_id="ESB12345674",
+    vendor_iban="ES9121000418450200051332",
+    address=("Calle Mayor 21", "28013 Madrid", "España"),
+    currency="EUR",
+    language="es",
+    date_format="%d/%m/%Y",
+    decimal=",",
+    thousands=".",
+    labels={
+        "title": "FACTURA", "invoice_number": "Número de factura:", "invoice_date": "Fecha:",
+        "due_date": "Vencimiento:", "purchase_order": "Pedido:", "net_amount": "Base imponible",
+        "tax_amount": "IVA 21%", "total_amount": "Total factura", "vat": "NIF:", "iban": "IBAN:",
+        "currency": "Moneda:",
+    },
+    meta_x=320.0,
+    columns={"description": "Concepto", "quantity": "Cantidad", "unit_price": "Precio", "amount": "Importe"},
+    tax_rate="0.21",
+)
+
 LAYOUTS = {layout.vendor_id: layout for layout in (NORTHWIND, BERGMANN, LUMIERE)}
+UNTEMPLATED = {KESTREL.vendor_id: KESTREL}

@@ -35,20 +35,20 @@ def check(doc: ExtractedDocument, rules: RuleSet) -> Validation:
             issues.append(Issue(code=Reason.REQUIRED_FIELD_MISSING, field=name, message=f"{name} is required"))
     for name in rules.amount_fields:
         raw = value(name)
-        if raw is not None:
+        if raw:
             try:
                 Decimal(raw)
             except InvalidOperation:
                 issues.append(Issue(code=Reason.AMOUNT_INVALID, field=name, message=f"{name} is not a decimal"))
     for name in rules.date_fields:
         raw = value(name)
-        if raw is not None:
+        if raw:
             try:
                 parse_iso_date(raw)
             except ValueError:
                 issues.append(Issue(code=Reason.DATE_INVALID, field=name, message=f"{name} is not an ISO date"))
     currency = value("currency")
-    if currency is not None and currency not in ISO_4217:
+    if currency and currency not in ISO_4217:
         issues.append(Issue(code=Reason.CURRENCY_INVALID, field="currency", message="not an ISO 4217 code"))
     return Validation(ok=not issues, issues=issues)
 

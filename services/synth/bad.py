@@ -1,0 +1,151 @@
+"""Bad input, each kind broken in its own way, with the terminal state and reason it must get.
+
+Used by the integration test and the benchmark: every kind here must end in exactly one
+terminal place with the stated reason, and never stop a worker.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.pdfencrypt import StandardEncryption
+from reportlab.pdfgen import canvas
+
+from services.contracts import IncomingDocument, Reason
+from services.storage.blobs import sha256_hex
+
+
+@dataclass(frozen=True)
+class BadCase:
+    name: str
+    state: str  # the terminal state it must reach
+    reason: Reason
+    # (document_id, a valid PDF to break) -> the raw message value to publish
+    build: Callable[[str, bytes], bytes]
+
+
+def envelope(document_id: str, data: bytes, **extra: object) -> IncomingDocument:
+    return IncomingDocument(
+        document_id=document_id, source="tests", filename=f"{document_id}.pdf",
+        content=base64.b64encode(data).decode(), **extra,  # type: ignore[arg-type]
+    )
+
+
+def _raw(document_id: str, data: bytes, **extra: object) -> bytes:
+    return envelope(document_id, data, **extra).model_dump_json().encode()
+
+
+def _dict(document_id: str, data: bytes) -> dict:
+    return json.loads(_raw(document_id, data))
+
+
+def encrypted_pdf(text: str = "secret invoice") -> bytes:
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4, encrypt=StandardEncryption("user-pw", ownerPassword="owner-pw"))
+    pdf.drawString(72, 720, text)
+    pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def image_only_pdf() -> bytes:
+    """A page with shapes and no text layer: what a scanner without OCR produces."""
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    for i in range(12):
+        pdf.rect(60, 700 - i * 30, 300 - i * 10, 12, fill=1)
+    pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def many_pages(count: int, mark: str) -> bytes:
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=A4)
+    for n in range(count):
+        pdf.drawString(72, 720, f"{mark} page {n + 1}")
+        pdf.showPage()
+    pdf.save()
+    return buf.getvalue()
+
+
+def _unknown_vendor(document_id: str) -> bytes:
+    from services.synth.layouts import KESTREL
+    from services.synth.render import generate
+
+    return generate(KESTREL, seed=sum(map(ord, document_id)), serial=len(document_id))[0]
+
+
+ZERO_PAGE_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def _garbage(document_id: str, data: bytes) -> bytes:
+    return _raw(document_id, b"%PDF-1.7\n" + bytes(range(256)) * 8 + document_id.encode())
+
+
+def _broken_json(document_id: str, data: bytes) -> bytes:
+    return b'{"document_id": "' + document_id.encode() + b'", "sou'
+
+
+def _version(document_id: str, data: bytes) -> bytes:
+    body = _dict(document_id, data)
+    body["contract_version"] = "7.0"
+    return json.dumps(body).encode()
+
+
+def _no_content(document_id: str, data: bytes) -> bytes:
+    body = _dict(document_id, data)
+    body.pop("content")
+    return json.dumps(body).encode()
+
+
+def _bad_base64(document_id: str, data: bytes) -> bytes:
+    body = _dict(document_id, data)
+    body["content"] = "***not base64***"
+    return json.dumps(body).encode()
+
+
+def _unknown_field(document_id: str, data: bytes) -> bytes:
+    body = _dict(document_id, data)
+    body["contnet"] = body.pop("content")
+    return json.dumps(body).encode()
+
+
+CASES: list[BadCase] = [
+    BadCase("not_a_pdf", "deadletter", Reason.UNSUPPORTED_TYPE, lambda i, d: _raw(i, b"Dear customer, hello.\n" * 20)),
+    BadCase("png_image", "deadletter", Reason.UNSUPPORTED_TYPE, lambda i, d: _raw(i, b"\x89PNG\r\n\x1a\n" + d[:200])),
+    BadCase("truncated", "deadletter", Reason.PDF_CORRUPT, lambda i, d: _raw(i, d[: len(d) // 3])),
+    BadCase("garbage_body", "deadletter", Reason.PDF_CORRUPT, _garbage),
+    BadCase("encrypted", "deadletter", Reason.PDF_ENCRYPTED, lambda i, d: _raw(i, encrypted_pdf(i))),
+    BadCase("zero_bytes", "deadletter", Reason.EMPTY_DOCUMENT, lambda i, d: _raw(i, b"")),
+    BadCase("zero_pages", "deadletter", Reason.PDF_NO_PAGES, lambda i, d: _raw(i, ZERO_PAGE_PDF + i.encode())),
+    BadCase("broken_json", "deadletter", Reason.MESSAGE_INVALID, _broken_json),
+    BadCase("not_json", "deadletter", Reason.MESSAGE_INVALID, lambda i, d: b"\x00\x01binary garbage " + i.encode()),
+    BadCase("json_array", "deadletter", Reason.MESSAGE_INVALID, lambda i, d: json.dumps([i]).encode()),
+    BadCase("unknown_version", "deadletter", Reason.CONTRACT_VERSION_UNSUPPORTED, _version),
+    BadCase("unknown_field", "deadletter", Reason.MESSAGE_INVALID, _unknown_field),
+    BadCase("no_content", "deadletter", Reason.CONTENT_MISSING, _no_content),
+    BadCase("bad_base64", "deadletter", Reason.CONTENT_NOT_BASE64, _bad_base64),
+    BadCase("checksum_mismatch", "deadletter", Reason.CHECKSUM_MISMATCH,
+            lambda i, d: _raw(i, d, sha256=sha256_hex(d + b"x"))),
+    BadCase("missing_blob", "deadletter", Reason.BLOB_NOT_FOUND,
+            lambda i, d: IncomingDocument(document_id=i, source="tests", blob_uri="blob://sha256/" + "0" * 64)
+            .model_dump_json().encode()),
+    BadCase("oversize_inline", "deadletter", Reason.INLINE_CONTENT_TOO_LARGE,
+            lambda i, d: _raw(i, d + b"\n%" + b"x" * (1024 * 1024))),
+    # Needs DOCFLOW_MAX_DOCUMENT_BYTES below the inline limit (the integration test sets 400000).
+    BadCase("too_large", "deadletter", Reason.DOCUMENT_TOO_LARGE, lambda i, d: _raw(i, d + b"\n%" + b"x" * 450_000)),
+    BadCase("image_only", "exception", Reason.NO_TEXT_LAYER, lambda i, d: _raw(i, image_only_pdf() + i.encode())),
+    BadCase("unknown_vendor", "exception", Reason.UNKNOWN_TEMPLATE, lambda i, d: _raw(i, _unknown_vendor(i))),
+    BadCase("too_many_pages", "deadletter", Reason.TOO_MANY_PAGES, lambda i, d: _raw(i, many_pages(60, i))),
+    BadCase("duplicate_content", "exception", Reason.DUPLICATE_CONTENT, lambda i, d: _raw(i, d)),
+]

@@ -1,0 +1,75 @@
+"""Shared fixtures: settings under a temporary home, databases (SQLite and PostgreSQL), invoices."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+from services.runtime import Runtime
+from services.settings import Settings
+from services.storage.db import make_engine, normalise_url, upgrade
+
+POSTGRES_URL = os.environ.get("DOCFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'docflow.db'}")
+
+
+@pytest.fixture
+def rt(settings: Settings) -> Runtime:
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return Runtime(settings)
+
+
+def fresh_postgres_database() -> tuple[str, object]:
+    """A new, empty database on the local PostgreSQL; returns its URL and a function dropping it."""
+    from sqlalchemy import create_engine, text
+
+    name = f"docflow_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url, drop
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database: a SQLite file, then a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+        upgrade(url)
+        yield url
+        return
+    url, drop = fresh_postgres_database()
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        drop()  # type: ignore[operator]
+
+
+@pytest.fixture
+def engine(db_url: str):  # type: ignore[no-untyped-def]
+    engine = make_engine(db_url)
+    yield engine
+    engine.dispose()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--regen-golden", action="store_true", help="Rewrite tests/golden/*.json from current output.")

@@ -1,0 +1,103 @@
+"""Extraction: normalisers and the rules engine, against synthetic invoices with known truth."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from services.contracts import ClassifiedDocument, DocumentRef
+from services.detection.logic import detect
+from services.extraction.logic import Context, extract
+from services.extraction.normalise import normalise_amount, normalise_compact, normalise_currency, normalise_date
+from services.extraction.templates import FieldRule, Template, load_templates
+from services.parsing.logic import parse
+from services.synth.layouts import LAYOUTS
+from services.synth.render import generate
+
+TEMPLATES = load_templates(Path(__file__).resolve().parents[2] / "rules" / "templates")
+CTX = Context(templates={t.id: t for t in TEMPLATES})
+
+
+@pytest.mark.parametrize(
+    ("raw", "sep", "want"),
+    [("1,234.56", None, "1234.56"), ("1.234,56", None, "1234.56"), ("1 234,56", ",", "1234.56"),
+     ("12", None, "12.00"), ("-5.10", None, "-5.10"), ("(7.00)", None, "-7.00"), ("1.234", ",", "1234.00"),
+     ("EUR 99,9", ",", "99.90"), ("1,5", None, "1.50")],
+)
+def test_amounts(raw: str, sep: str | None, want: str) -> None:
+    """Amounts in any convention become decimal strings to the cent."""
+    assert normalise_amount(raw, sep) == want
+
+
+@pytest.mark.parametrize(
+    ("raw", "want"),
+    [("13/06/2025", "2025-06-13"), ("02.09.2025", "2025-09-02"), ("2025-01-31", "2025-01-31"),
+     ("3 März 2025", "2025-03-03"), ("12 août 2024", "2024-08-12"), ("March 5, 2025", "2025-03-05")],
+)
+def test_dates(raw: str, want: str) -> None:
+    """Dates in the common printed forms, several languages, become ISO 8601."""
+    assert normalise_date(raw) == want
+
+
+def test_bad_values_raise() -> None:
+    """Text that is not a value of the kind raises ValueError (the rule then looks further)."""
+    for fn, raw in ((normalise_amount, "n/a"), (normalise_date, "soon"), (normalise_currency, "money")):
+        with pytest.raises(ValueError):
+            fn(raw)
+
+
+def test_currency_and_ids() -> None:
+    """Currency symbols map to ISO 4217; ids lose spaces and punctuation."""
+    assert normalise_currency("€") == "EUR" and normalise_currency("12.00 GBP") == "GBP"
+    assert normalise_compact("DE 811 907-980") == "DE811907980"
+
+
+def run(vendor: str, serial: int, items: int):  # type: ignore[no-untyped-def]
+    data, truth = generate(LAYOUTS[vendor], seed=11, serial=serial, items=items)
+    ref = DocumentRef(document_id="d", source="t", filename="f", content_type="application/pdf",
+                      sha256="0" * 64, size=1, blob_uri="b", submitted_at=datetime.now(UTC))
+    parsed = parse(data, ref, max_pages=10)
+    classified = ClassifiedDocument(**dict(parsed), detection=detect(parsed, TEMPLATES))
+    return extract(classified, CTX), truth
+
+
+@pytest.mark.parametrize("vendor", sorted(LAYOUTS))
+@pytest.mark.parametrize(("serial", "items"), [(1, 1), (2, 5), (3, 35)])
+def test_template_reads_every_field(vendor: str, serial: int, items: int) -> None:
+    """Known vendors: every header field and every line item equals the truth, across pages."""
+    extracted, truth = run(vendor, serial, items)
+    got = {name: fv.value for name, fv in extracted.fields.items()}
+    want = {k: v for k, v in truth["fields"].items() if v is not None}
+    assert got == want
+    assert [item.model_dump(include={"description", "quantity", "unit_price", "amount"})
+            for item in extracted.line_items] == truth["line_items"]
+
+
+def test_provenance() -> None:
+    """Each rule value says its source, page, box and raw text."""
+    extracted, truth = run("bergmann", 4, 2)
+    total = extracted.fields["total_amount"]
+    assert total.source == "bergmann@1" and total.page == 1 and total.bbox is not None
+    assert total.raw is not None and total.raw.replace(".", "").replace(",", ".") == truth["fields"]["total_amount"]
+    assert 0 < total.confidence <= 1
+
+
+def test_pathological_pattern_is_cut_off() -> None:
+    """A catastrophic-backtracking pattern hits the time limit instead of hanging the worker."""
+    from services.contracts import Page, Word
+    from services.extraction.rules import extract_field
+
+    words = [Word(text="Number:", bbox=(10, 10, 50, 20))] + [
+        Word(text="a" * 30 + "!", bbox=(60 + i, 10, 61 + i, 20)) for i in range(1)
+    ]
+    page = Page(number=1, width=600, height=800, words=words)
+    page.lines = __import__("services.parsing.layout", fromlist=["group_lines"]).group_lines(words)
+    template = Template(id="t", version=1, issuer="T", match={}, fields={})  # type: ignore[arg-type]
+    rule = FieldRule(anchors=["Number"], pattern=r"(a+)+$")
+    import time
+
+    started = time.perf_counter()
+    assert extract_field([page], rule, template, timeout=0.05) is None
+    assert time.perf_counter() - started < 2

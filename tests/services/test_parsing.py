@@ -1,0 +1,65 @@
+"""Parsing: words with boxes, lines, text-layer presence, and every unreadable PDF's reason."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from services.contracts import DocumentRef, Reason
+from services.errors import UnreadableDocument
+from services.parsing.logic import parse
+from services.synth import bad
+from services.synth.layouts import NORTHWIND
+from services.synth.render import generate
+
+
+def ref() -> DocumentRef:
+    return DocumentRef(document_id="d", source="t", filename="f.pdf", content_type="application/pdf",
+                       sha256="0" * 64, size=1, blob_uri="blob://x", submitted_at=datetime.now(UTC))
+
+
+def test_words_boxes_and_lines() -> None:
+    """A generated invoice yields its words with boxes inside the page, grouped into lines."""
+    data, truth = generate(NORTHWIND, seed=1, serial=1, items=3)
+    doc = parse(data, ref(), max_pages=10)
+    assert doc.text_layer == "full" and doc.parser == "pdfplumber"
+    page = doc.pages[0]
+    texts = [w.text for w in page.words]
+    assert truth["fields"]["invoice_number"] in texts
+    for w in page.words:
+        x0, top, x1, bottom = w.bbox
+        assert 0 <= x0 < x1 <= page.width and 0 <= top < bottom <= page.height
+    assert any(line.text.startswith("Invoice No:") for line in page.lines)
+    # pdfplumber's default tolerance would glue the amount to the currency; ours keeps them apart.
+    assert any(line.text.endswith(" GBP") for line in page.lines)
+
+
+def test_long_tables_run_onto_more_pages() -> None:
+    """Forty line items need a second page, and the parser reads both."""
+    data, _ = generate(NORTHWIND, seed=1, serial=2, items=40)
+    doc = parse(data, ref(), max_pages=10)
+    assert len(doc.pages) >= 2 and all(p.words for p in doc.pages)
+
+
+def test_image_only_has_no_text_layer() -> None:
+    """A page without text is reported as text_layer none, not as an error."""
+    assert parse(bad.image_only_pdf(), ref(), max_pages=5).text_layer == "none"
+
+
+@pytest.mark.parametrize(
+    ("data", "reason"),
+    [
+        (bad.encrypted_pdf(), Reason.PDF_ENCRYPTED),
+        (bad.ZERO_PAGE_PDF, Reason.PDF_NO_PAGES),
+        (b"%PDF-1.7\n" + bytes(range(256)) * 4, Reason.PDF_CORRUPT),
+        (generate(NORTHWIND, 1, 1)[0][:5000], Reason.PDF_CORRUPT),
+        (bad.many_pages(6, "x"), Reason.TOO_MANY_PAGES),
+    ],
+    ids=["encrypted", "zero-pages", "garbage", "truncated", "too-many-pages"],
+)
+def test_unreadable(data: bytes, reason: Reason) -> None:
+    """Each unreadable PDF raises UnreadableDocument with its reason code."""
+    with pytest.raises(UnreadableDocument) as info:
+        parse(data, ref(), max_pages=5)
+    assert info.value.reason == reason

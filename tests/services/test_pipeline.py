@@ -1,0 +1,58 @@
+"""The in-process path (`docflow extract`): golden PDF + JSON pairs, and the CLI's output shape."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from services.cli import main
+from services.synth.layouts import KESTREL, LAYOUTS
+from services.synth.render import generate
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden"
+
+
+def golden_pdf(vendor: str) -> Path:
+    """The committed PDF; regenerated (deterministically) only when it is missing."""
+    path = GOLDEN / f"{vendor}.pdf"
+    if not path.exists():
+        path.write_bytes(generate(LAYOUTS.get(vendor, KESTREL), seed=2026, serial=7, items=4)[0])
+    return path
+
+
+def extract_json(path: Path, env: dict[str, str]) -> dict:
+    result = CliRunner().invoke(main, ["extract", str(path), "--json"], env=env)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+@pytest.mark.parametrize("vendor", [*sorted(LAYOUTS), "kestrel"])
+def test_golden(vendor: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """`docflow extract --json` on each golden PDF gives exactly its golden JSON."""
+    report = extract_json(golden_pdf(vendor), {"DOCFLOW_HOME": str(tmp_path)})
+    path = GOLDEN / f"{vendor}.json"
+    if request.config.getoption("--regen-golden"):
+        path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    assert path.exists(), "no golden JSON yet: run pytest --regen-golden and review the diff"
+    assert report == json.loads(path.read_text())
+
+
+def test_report_shape(tmp_path: Path) -> None:
+    """Every field carries value, confidence, source, page, bbox and raw; validation is reported."""
+    report = extract_json(golden_pdf("northwind"), {"DOCFLOW_HOME": str(tmp_path)})
+    assert report["state"] == "accepted" and report["template"]["id"] == "northwind"
+    assert report["document_id"].startswith("doc-")
+    for fv in report["fields"].values():
+        assert set(fv) == {"value", "confidence", "source", "page", "bbox", "raw"}
+    assert report["validation"] == {"ok": True, "issues": []}
+
+
+def test_unreadable_file_reports_deadletter(tmp_path: Path) -> None:
+    """A file that is not a PDF gives the dead-letter state and reason, not a traceback."""
+    path = tmp_path / "notes.txt"
+    path.write_text("hello")
+    report = extract_json(path, {"DOCFLOW_HOME": str(tmp_path)})
+    assert report["state"] == "deadletter" and report["reasons"] == ["UNSUPPORTED_TYPE"]

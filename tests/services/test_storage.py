@@ -1,0 +1,87 @@
+"""Storage on SQLite and PostgreSQL: migrations, idempotent writes, terminal states set once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func, inspect
+from sqlmodel import select
+
+from services.contracts import DocumentRef, FieldValue
+from services.storage import crud
+from services.storage.db import session_scope, upgrade
+from services.storage.models import Document, ExceptionRecord, Extraction, StageTransition
+
+
+def ref(document_id: str, sha: str = "a" * 64) -> DocumentRef:
+    return DocumentRef(document_id=document_id, source="erp", filename="f.pdf", content_type="application/pdf",
+                       sha256=sha, size=10, blob_uri=f"blob://sha256/{sha}", submitted_at=datetime.now(UTC))
+
+
+def count(engine, model) -> int:  # type: ignore[no-untyped-def]
+    with session_scope(engine) as s:
+        return s.exec(select(func.count()).select_from(model)).one()
+
+
+def test_migrations_create_schema_and_rerun(engine, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    """Alembic builds every table; running the upgrade again changes nothing."""
+    upgrade(db_url)
+    tables = set(inspect(engine).get_table_names())
+    assert {"documents", "stage_transitions", "extractions", "exceptions", "alembic_version"} <= tables
+
+
+def test_redelivery_never_duplicates(engine) -> None:  # type: ignore[no-untyped-def]
+    """Registering, transitions and extractions written twice leave one row each."""
+    fields = {"total_amount": FieldValue(value="1.00", confidence=0.9, source="t@1", page=1, bbox=(1, 2, 3, 4))}
+    for _ in range(2):
+        with session_scope(engine) as s:
+            assert crud.register_document(s, ref=ref("d1")) is None
+            crud.record_transition(s, document_id="d1", stage="intake", outcome="ok")
+            crud.save_extractions(s, document_id="d1", fields=fields)
+    assert count(engine, Document) == 1
+    assert count(engine, StageTransition) == 1
+    assert count(engine, Extraction) == 1
+    with session_scope(engine) as s:
+        assert crud.stage_done(s, document_id="d1", stage="intake")
+        assert not crud.stage_done(s, document_id="d1", stage="parse")
+
+
+def test_duplicate_content_names_the_first(engine) -> None:  # type: ignore[no-untyped-def]
+    """The same bytes under a new id point back at the document that had them first."""
+    with session_scope(engine) as s:
+        crud.register_document(s, ref=ref("first"))
+    with session_scope(engine) as s:
+        assert crud.register_document(s, ref=ref("second")) == "first"
+        assert crud.register_document(s, ref=ref("third", sha="b" * 64)) is None
+
+
+def test_terminal_state_is_set_once(engine) -> None:  # type: ignore[no-untyped-def]
+    """finish() moves a document to one terminal state; a second finish is refused."""
+    with session_scope(engine) as s:
+        crud.register_document(s, ref=ref("d1"))
+        assert crud.finish(s, document_id="d1", state="exception", reasons=["UNKNOWN_TEMPLATE"])
+    with session_scope(engine) as s:
+        assert not crud.finish(s, document_id="d1", state="accepted", reasons=[])
+        crud.advance(s, document_id="d1", state="parsed")
+    with session_scope(engine) as s:
+        doc = s.get(Document, "d1")
+        assert doc is not None and doc.state == "exception" and doc.reasons == ["UNKNOWN_TEMPLATE"]
+    assert count(engine, ExceptionRecord) == 1
+
+
+def test_document_view(engine) -> None:  # type: ignore[no-untyped-def]
+    """The API view has state, history in order, and fields with provenance."""
+    with session_scope(engine) as s:
+        crud.register_document(s, ref=ref("d1"))
+        crud.record_transition(s, document_id="d1", stage="intake", outcome="ok", duration_ms=3.0)
+        crud.record_transition(s, document_id="d1", stage="parse", outcome="ok")
+        crud.save_extractions(s, document_id="d1", fields={
+            "currency": FieldValue(value="EUR", confidence=0.98, source="t@1", page=1, bbox=(1, 2, 3, 4), raw="EUR")})
+        crud.finish(s, document_id="d1", state="accepted", reasons=[])
+    with session_scope(engine) as s:
+        view = crud.document_view(s, document_id="d1")
+        assert crud.document_view(s, document_id="nope") is None
+    assert view is not None and view["state"] == "accepted"
+    assert [h["stage"] for h in view["history"]] == ["intake", "parse"]
+    assert view["fields"]["currency"] == {"value": "EUR", "confidence": 0.98, "source": "t@1", "page": 1,
+                                          "bbox": [1, 2, 3, 4], "raw": "EUR"}

@@ -1,0 +1,69 @@
+"""Validation: each rule passes good documents and names its reason code on bad ones."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from services.contracts import (
+    AcceptedDocument,
+    Detection,
+    DocumentRef,
+    ExceptionDocument,
+    ExtractedDocument,
+    FieldValue,
+    Reason,
+)
+from services.validation.logic import validate
+from services.validation.rules import load_ruleset
+
+RULES = load_ruleset(Path(__file__).resolve().parents[2] / "rules")
+GOOD = {
+    "vendor_name": "Acme", "invoice_number": "A-1", "invoice_date": "2025-02-01", "due_date": "2025-03-01",
+    "currency": "EUR", "net_amount": "10.00", "tax_amount": "1.90", "total_amount": "11.90",
+}
+
+
+def doc(fields: dict[str, str | None], *, matched: bool = True, text_layer: str = "full") -> ExtractedDocument:
+    ref = DocumentRef(document_id="d", source="t", filename="f", content_type="application/pdf",
+                      sha256="0" * 64, size=1, blob_uri="b", submitted_at=datetime.now(UTC))
+    detection = Detection(status="matched", template_id="t", template_version=1, confidence=0.99) if matched \
+        else Detection(status="unknown")
+    return ExtractedDocument(
+        doc=ref, detection=detection, page_count=1, text_layer=text_layer,  # type: ignore[arg-type]
+        fields={k: FieldValue(value=v, confidence=0.98, source="t@1") for k, v in fields.items()},
+    )
+
+
+def test_good_document_accepted() -> None:
+    """All rules pass: accepted, no issues."""
+    result = validate(doc(GOOD), RULES)
+    assert isinstance(result, AcceptedDocument) and result.validation.ok
+
+
+@pytest.mark.parametrize(
+    ("change", "reason", "field"),
+    [
+        ({"invoice_number": None}, Reason.REQUIRED_FIELD_MISSING, "invoice_number"),
+        ({"total_amount": ""}, Reason.REQUIRED_FIELD_MISSING, "total_amount"),
+        ({"net_amount": "ten"}, Reason.AMOUNT_INVALID, "net_amount"),
+        ({"due_date": "2025-02-30"}, Reason.DATE_INVALID, "due_date"),
+        ({"currency": "EURO"}, Reason.CURRENCY_INVALID, "currency"),
+    ],
+)
+def test_rule_failures(change: dict, reason: Reason, field: str) -> None:
+    """Each broken field gives an exception with that rule's reason code and the field named."""
+    result = validate(doc(GOOD | change), RULES)
+    assert isinstance(result, ExceptionDocument)
+    assert result.reasons == [reason]
+    assert [i.field for i in result.validation.issues] == [field]
+
+
+def test_unknown_template_and_no_text_layer() -> None:
+    """Documents nobody could read precisely go to the exception queue with both reasons."""
+    result = validate(doc({}, matched=False, text_layer="none"), RULES)
+    assert isinstance(result, ExceptionDocument)
+    assert result.reasons[:2] == [Reason.NO_TEXT_LAYER, Reason.UNKNOWN_TEMPLATE]
+    assert Reason.REQUIRED_FIELD_MISSING in result.reasons
