@@ -52,11 +52,11 @@ def assign_document_id(envelope: IncomingDocument | None, key: bytes | None, raw
 
 def sniff(data: bytes) -> str:
     head = data[:1024]
-    if b"%PDF-" in head:
-        return "application/pdf"
     for magic, kind in _MAGIC:
         if head.startswith(magic):
             return kind
+    if b"%PDF-" in head:  # readers accept up to 1 KiB of junk before the header
+        return "application/pdf"
     try:
         head.decode("utf-8")
     except UnicodeDecodeError:

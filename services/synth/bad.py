@@ -127,7 +127,7 @@ CASES: list[BadCase] = [
     BadCase("garbage_body", "deadletter", Reason.PDF_CORRUPT, _garbage),
     BadCase("encrypted", "deadletter", Reason.PDF_ENCRYPTED, lambda i, d: _raw(i, encrypted_pdf(i))),
     BadCase("zero_bytes", "deadletter", Reason.EMPTY_DOCUMENT, lambda i, d: _raw(i, b"")),
-    BadCase("zero_pages", "deadletter", Reason.PDF_NO_PAGES, lambda i, d: _raw(i, ZERO_PAGE_PDF + i.encode())),
+    BadCase("zero_pages", "deadletter", Reason.PDF_NO_PAGES, lambda i, d: _raw(i, ZERO_PAGE_PDF.replace(b"trailer", b"%" + i.encode() + b"\ntrailer"))),
     BadCase("broken_json", "deadletter", Reason.MESSAGE_INVALID, _broken_json),
     BadCase("not_json", "deadletter", Reason.MESSAGE_INVALID, lambda i, d: b"\x00\x01binary garbage " + i.encode()),
     BadCase("json_array", "deadletter", Reason.MESSAGE_INVALID, lambda i, d: json.dumps([i]).encode()),

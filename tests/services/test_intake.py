@@ -70,8 +70,9 @@ def test_too_large_by_blob(tmp_path) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize(
     ("head", "kind"),
     [(PDF, "application/pdf"), (b"\x89PNG\r\n\x1a\nxx", "image/png"), (b"\xff\xd8\xff\xe0", "image/jpeg"),
-     (b"PK\x03\x04", "application/zip"), (b"plain words", "text/plain"), (b"\xff\xfe\x00\x81", "application/octet-stream"),
-     (b"junk before %PDF-1.7", "application/pdf")],
+     (b"PK\x03\x04", "application/zip"), (b"plain words", "text/plain"),
+     (b"\xff\xfe\x00\x81", "application/octet-stream"), (b"junk before %PDF-1.7", "application/pdf"),
+     (b"\x89PNG\r\n\x1a\n then %PDF-1.4", "image/png")],
 )
 def test_sniff(head: bytes, kind: str) -> None:
     """The type comes from the leading bytes, not from the envelope's claim."""
