@@ -129,6 +129,19 @@ def extract(file: Path, as_json: bool) -> None:
         click.echo(f"  {name:16} {fv['value']!s:40} {fv['confidence']:.2f}  {fv['source']}")
 
 
+@main.command()
+@click.option("--docs", "count", type=int, default=200, show_default=True, help="Documents to send.")
+@click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
+@click.option("--partitions", type=int, default=4, show_default=True)
+@click.option("--database-url", default=None, help="Default: a SQLite file in a temporary folder.")
+def bench(count: int, workers: int, partitions: int, database_url: str | None) -> None:
+    """Benchmark: docs/s and p50/p99 latency through the broker beside the in-process rate."""
+    from services.bench import bench as run_bench
+    from services.bench import print_report
+
+    print_report(run_bench(count, workers, partitions, database_url))
+
+
 @main.group()
 def contracts() -> None:
     """The topic contracts."""

@@ -37,7 +37,15 @@ def configure(level: str = "INFO", fmt: str = "auto") -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s %(levelname)s %(message)s")
+    quiet_libraries()
     _configured = True
+
+
+def quiet_libraries() -> None:
+    """pdfminer logs at DEBUG per token; when a framework lowers the root level, that alone
+    costs a third of a worker's CPU. Pin the chatty libraries to WARNING on their own loggers."""
+    for name in ("pdfminer", "pdfplumber", "aiokafka", "faust", "mode", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def get_logger(**bound: object) -> structlog.stdlib.BoundLogger:

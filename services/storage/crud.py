@@ -19,15 +19,21 @@ from services.storage.models import (
 )
 
 
-def _insert_ignore(session: Session, table: Any, values: dict[str, Any], index: list[str]) -> bool:
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True when a row was written."""
+def _insert_ignore(
+    session: Session, table: Any, values: dict[str, Any] | list[dict[str, Any]], index: list[str]
+) -> bool:
+    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True when a row was written.
+
+    Runs on the session's connection (Core, not the ORM's bulk path): these inserts are
+    on every event's hot path.
+    """
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=index)
-    return session.exec(stmt).rowcount == 1  # type: ignore[call-overload]
+    stmt = insert(table.__table__).on_conflict_do_nothing(index_elements=index)
+    return session.connection().execute(stmt, values).rowcount >= 1
 
 
 def register_document(session: Session, *, ref: DocumentRef) -> str | None:
@@ -115,14 +121,14 @@ def finish(
 
 
 def save_extractions(session: Session, *, document_id: str, fields: dict[str, FieldValue]) -> None:
-    for name, fv in fields.items():
-        _insert_ignore(
-            session, Extraction,
-            {"document_id": document_id, "field": name, "value": fv.value, "confidence": fv.confidence,
-             "source": fv.source, "page": fv.page, "bbox": list(fv.bbox) if fv.bbox else None,
-             "raw": (fv.raw or "")[:1000] or None},
-            ["document_id", "field"],
-        )
+    rows = [
+        {"document_id": document_id, "field": name, "value": fv.value, "confidence": fv.confidence,
+         "source": fv.source, "page": fv.page, "bbox": list(fv.bbox) if fv.bbox else None,
+         "raw": (fv.raw or "")[:1000] or None}
+        for name, fv in fields.items()
+    ]
+    if rows:
+        _insert_ignore(session, Extraction, rows, ["document_id", "field"])
 
 
 def document_view(session: Session, *, document_id: str) -> dict[str, Any] | None:

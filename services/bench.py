@@ -1,0 +1,126 @@
+"""``docflow bench``: throughput and end-to-end latency through the broker, beside the
+in-process rate of the same stage functions on the same documents.
+
+Not a test: it prints figures. Latency is the time from the envelope's ``submitted_at``
+to the broker timestamp of its terminal record; throughput counts from the first publish
+to the last terminal record, after a warm-up that lets the workers join their group.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from services.cluster import LocalCluster
+from services.contracts import IncomingDocument
+from services.parsing.logic import parse
+from services.pipeline import run
+from services.runtime import Runtime
+from services.settings import Settings
+from services.synth.layouts import LAYOUTS
+from services.synth.render import generate
+
+
+def documents(count: int, seed: int) -> list[tuple[str, bytes]]:
+    layouts = sorted(LAYOUTS.values(), key=lambda layout: layout.vendor_id)
+    return [
+        (f"bench-{seed}-{i:05d}", generate(layouts[i % len(layouts)], seed=seed, serial=i, items=1 + i % 12)[0])
+        for i in range(count)
+    ]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def in_process(docs: list[tuple[str, bytes]], settings: Settings) -> dict:
+    rt = Runtime(settings)
+    run(IncomingDocument(source="bench", content=base64.b64encode(docs[0][1]).decode()), rt)  # warm caches
+    pages = parse_seconds = 0.0
+    started = time.perf_counter()
+    for doc_id, pdf in docs:
+        run(IncomingDocument(document_id=doc_id, source="bench", content=base64.b64encode(pdf).decode()), rt)
+    total = time.perf_counter() - started
+    for doc_id, pdf in docs:
+        ref = rt.blobs  # parse alone, for the per-page cost beside the whole path
+        t0 = time.perf_counter()
+        parsed = parse(pdf, _ref(doc_id, len(pdf)), max_pages=settings.max_pages)
+        parse_seconds += time.perf_counter() - t0
+        pages += len(parsed.pages)
+    del ref
+    return {"docs_per_s": len(docs) / total, "ms_per_doc": 1000 * total / len(docs),
+            "parse_ms_per_page": 1000 * parse_seconds / pages, "pages": int(pages)}
+
+
+def _ref(doc_id: str, size: int):  # type: ignore[no-untyped-def]
+    from services.contracts import DocumentRef
+
+    return DocumentRef(document_id=doc_id, source="bench", filename="b.pdf", content_type="application/pdf",
+                       sha256="0" * 64, size=size, blob_uri="blob://bench", submitted_at=datetime.now(UTC))
+
+
+def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, workers: int, partitions: int) -> dict:
+    cluster = LocalCluster(home, db_url, partitions=partitions).start()
+    try:
+        for i in range(workers):
+            cluster.start_worker(f"bench-{i}")
+        warm = documents(workers * 2, seed=1)
+        cluster.publish([(i, _envelope(i, pdf)) for i, pdf in warm])
+        cluster.terminal({i for i, _ in warm}, timeout=180)
+
+        started = time.time()
+        cluster.publish([(i, _envelope(i, pdf)) for i, pdf in docs])
+        results = cluster.terminal({i for i, _ in docs}, timeout=600)
+        sent_at = {i: started for i, _ in docs}
+        latencies, ends, states = [], [], {}
+        for doc_id, _ in docs:
+            record = results[doc_id][0]
+            submitted = datetime.fromisoformat(record.payload["doc"]["submitted_at"]).timestamp() \
+                if "doc" in record.payload else sent_at[doc_id]
+            latencies.append(record.timestamp_ms / 1000 - submitted)
+            ends.append(record.timestamp_ms / 1000)
+            states[record.topic] = states.get(record.topic, 0) + 1
+        return {
+            "docs_per_s": len(docs) / (max(ends) - started),
+            "latency_p50_s": percentile(latencies, 0.50),
+            "latency_p99_s": percentile(latencies, 0.99),
+            "latency_mean_s": statistics.fmean(latencies),
+            "terminal": states,
+        }
+    finally:
+        cluster.stop()
+
+
+def _envelope(doc_id: str, pdf: bytes) -> bytes:
+    return IncomingDocument(
+        document_id=doc_id, source="bench", filename=f"{doc_id}.pdf", content=base64.b64encode(pdf).decode(),
+    ).model_dump_json().encode()
+
+
+def bench(count: int, workers: int, partitions: int, db_url: str | None) -> dict:
+    docs = documents(count, seed=42)
+    with tempfile.TemporaryDirectory(prefix="docflow-bench-") as tmp:
+        home = Path(tmp)
+        url = db_url or f"sqlite:///{home / 'bench.db'}"
+        local = in_process(docs, Settings(home=home / "local", database_url=url))
+        streamed = through_broker(docs, home / "cluster", url, workers, partitions)
+    return {"documents": count, "workers": workers, "partitions": partitions,
+            "database": url.split("://")[0], "in_process": local, "broker": streamed}
+
+
+def print_report(report: dict) -> None:
+    local, streamed = report["in_process"], report["broker"]
+    print(f"documents {report['documents']}  workers {report['workers']}  partitions {report['partitions']}  "
+          f"database {report['database']}")
+    print(f"  in-process  docflow extract path : {local['docs_per_s']:7.1f} docs/s  "
+          f"({local['ms_per_doc']:.1f} ms/doc; parse {local['parse_ms_per_page']:.1f} ms/page)")
+    print(f"  through the broker, end to end   : {streamed['docs_per_s']:7.1f} docs/s  "
+          f"latency p50 {streamed['latency_p50_s'] * 1000:.0f} ms  p99 {streamed['latency_p99_s'] * 1000:.0f} ms")
+    print(f"  broker / in-process throughput   : {streamed['docs_per_s'] / local['docs_per_s']:.2f}")
+    print(json.dumps(report))
