@@ -45,6 +45,10 @@ def worker() -> None:
     if not settings.broker:
         raise click.UsageError("DOCFLOW_BROKER must name the Kafka bootstrap servers")
     app = create_app(settings)
+    if settings.metrics_port:
+        from prometheus_client import start_http_server
+
+        start_http_server(settings.metrics_port)
     Worker(app, loglevel="WARNING", quiet=True).execute_from_commandline()
 
 

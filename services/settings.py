@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     workers: int = 1
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    # A worker serves Prometheus /metrics on this port when set (containers); under
+    # `docflow up` the HTTP server adds up every worker's instead.
+    metrics_port: int = 0
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
     log_level: str = "INFO"
 

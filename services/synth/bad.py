@@ -88,6 +88,10 @@ ZERO_PAGE_PDF = (
 )
 
 
+def _zero_pages(document_id: str, data: bytes) -> bytes:
+    return _raw(document_id, ZERO_PAGE_PDF.replace(b"trailer", b"%" + document_id.encode() + b"\ntrailer"))
+
+
 def _garbage(document_id: str, data: bytes) -> bytes:
     return _raw(document_id, b"%PDF-1.7\n" + bytes(range(256)) * 8 + document_id.encode())
 
@@ -127,7 +131,7 @@ CASES: list[BadCase] = [
     BadCase("garbage_body", "deadletter", Reason.PDF_CORRUPT, _garbage),
     BadCase("encrypted", "deadletter", Reason.PDF_ENCRYPTED, lambda i, d: _raw(i, encrypted_pdf(i))),
     BadCase("zero_bytes", "deadletter", Reason.EMPTY_DOCUMENT, lambda i, d: _raw(i, b"")),
-    BadCase("zero_pages", "deadletter", Reason.PDF_NO_PAGES, lambda i, d: _raw(i, ZERO_PAGE_PDF.replace(b"trailer", b"%" + i.encode() + b"\ntrailer"))),
+    BadCase("zero_pages", "deadletter", Reason.PDF_NO_PAGES, _zero_pages),
     BadCase("broken_json", "deadletter", Reason.MESSAGE_INVALID, _broken_json),
     BadCase("not_json", "deadletter", Reason.MESSAGE_INVALID, lambda i, d: b"\x00\x01binary garbage " + i.encode()),
     BadCase("json_array", "deadletter", Reason.MESSAGE_INVALID, lambda i, d: json.dumps([i]).encode()),

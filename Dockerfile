@@ -1,0 +1,13 @@
+# One image for every docflow process: worker, web, migrations, topic set-up.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 DOCFLOW_HOME=/var/lib/docflow
+WORKDIR /app
+COPY pyproject.toml requirements-lock.txt README.md ./
+COPY services ./services
+COPY labeling ./labeling
+COPY rules ./rules
+RUN pip install --no-cache-dir -c requirements-lock.txt . \
+ && useradd --system --home /var/lib/docflow docflow && mkdir -p /var/lib/docflow && chown docflow /var/lib/docflow
+ENV DOCFLOW_RULES_DIR=/app/rules
+USER docflow
+ENTRYPOINT ["docflow"]

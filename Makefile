@@ -1,0 +1,36 @@
+# The two commands of the README, and what they need. Everything installs into .venv.
+VENV ?= .venv
+PYTHON ?= python3
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-lock.txt 2>/dev/null | sha1sum | cut -c1-12)
+
+.PHONY: setup up test test-unit lint bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml requirements-lock.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -c requirements-lock.txt -e ".[test]"
+	rm -f $(VENV)/.installed-* && touch $@
+
+## Run the main job on the embedded default: broker, workers, HTTP server on :8080.
+up: setup
+	HF_HUB_OFFLINE=1 $(VENV)/bin/docflow up
+
+## Every test: unit, PostgreSQL and the integration tests through a real broker.
+test: setup
+	scripts/ensure-services
+	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q -p no:cacheprovider
+
+test-unit: setup
+	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q -m "not integration and not postgres"
+
+lint: setup
+	$(VENV)/bin/ruff check services labeling tests
+
+bench: setup
+	HF_HUB_OFFLINE=1 $(VENV)/bin/docflow bench --docs 200
+
+clean:
+	rm -rf $(VENV) .docflow

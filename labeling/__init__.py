@@ -1,0 +1,1 @@
+"""The labeling service (see labeling/README.md). Its topic contracts are in services.contracts."""
