@@ -104,33 +104,75 @@ def submit(paths: tuple[Path, ...], wait: bool, timeout: float, source: str) -> 
 
 
 @main.command()
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the full JSON report.")
-def extract(file: Path, as_json: bool) -> None:
-    """Run the document path in-process on one file, without any broker."""
-    import base64
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the full JSON report (one file).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write one JSON report per PDF here, mirroring the folders given.")
+@click.option("--jobs", type=click.IntRange(1), default=2, show_default=True, help="Processes, with --out.")
+def extract(paths: tuple[Path, ...], as_json: bool, out: Path | None, jobs: int) -> None:
+    """Run the document path in-process, without any broker, on one file or (with --out) many."""
+    from services.batch import extract_file, extract_many
 
-    from services.contracts import IncomingDocument
-    from services.pipeline import extract_report, run
-    from services.runtime import Runtime
-    from services.storage.blobs import sha256_hex
-
-    data = file.read_bytes()
     settings = get_settings()
-    settings.inline_content_limit = max(settings.inline_content_limit, len(data))
-    envelope = IncomingDocument(
-        document_id=f"doc-{sha256_hex(data)[:32]}", source="cli", filename=file.name,
-        content=base64.b64encode(data).decode(),
-    )
-    report = extract_report(run(envelope, Runtime(settings)))
+    if out is not None:
+        summary = extract_many(paths, out, settings, jobs=jobs)
+        click.echo(json.dumps(summary))
+        return
+    if len(paths) != 1 or paths[0].is_dir():
+        raise click.UsageError("one file, or --out DIR for several")
+    report = extract_file(paths[0], settings)
     if as_json:
         click.echo(json.dumps(report, indent=2, ensure_ascii=False))
         return
     template = report["template"]["id"] if report["template"] else "unknown"
-    click.echo(f"{file.name}: {report['state']} (template {template})"
+    click.echo(f"{paths[0].name}: {report['state']} (template {template})"
                + (f" reasons: {', '.join(report['reasons'])}" if report["reasons"] else ""))
     for name, fv in report["fields"].items():
         click.echo(f"  {name:16} {fv['value']!s:40} {fv['confidence']:.2f}  {fv['source']}")
+
+
+@main.command("eval")
+@click.argument("pred", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("truth", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--split", "split_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="split.json of a synthetic corpus: report known and new vendors apart (default: TRUTH/split.json).")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--html", "html_out", type=click.Path(dir_okay=False, path_type=Path), default=None)
+@click.option("--title", default="docflow evaluation", show_default=True)
+def evaluate(pred: Path, truth: Path, split_path: Path | None, json_out: Path | None, html_out: Path | None,
+             title: str) -> None:
+    """Score predictions (docflow extract --out) against truth: P/R/F1/exact per field and vendor."""
+    from services.evaluation import report as render
+    from services.evaluation.documents import read_predictions, read_truths
+    from services.evaluation.score import evaluate as score
+
+    split_path = split_path or (truth / "split.json" if (truth / "split.json").exists() else None)
+    split = json.loads(split_path.read_text()) if split_path else None
+    result = score(read_truths(truth), read_predictions(pred), split)
+    click.echo(render.terminal(result))
+    if json_out:
+        json_out.write_text(json.dumps(result, indent=1, ensure_ascii=False))
+    if html_out:
+        html_out.write_text(render.html(result, title))
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--vendors", type=click.IntRange(1, 999), default=40, show_default=True)
+@click.option("--docs", type=click.IntRange(1), default=25, show_default=True, help="Documents per vendor.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--scanned", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of documents turned into image-only scans.")
+@click.option("--holdout-vendors", type=int, default=None, help="Vendors kept out of training (default: a fifth).")
+@click.option("--test-fraction", type=click.FloatRange(0, 1), default=0.2, show_default=True)
+def synth(out: Path, vendors: int, docs: int, seed: int, scanned: float, holdout_vendors: int | None,
+          test_fraction: float) -> None:
+    """Generate labeled synthetic invoices: N vendor layouts x M documents, with a split."""
+    from services.synth.corpus import build
+
+    summary = build(out, vendors=vendors, docs=docs, seed=seed, scanned=scanned,
+                    holdout_vendors=holdout_vendors, test_fraction=test_fraction)
+    click.echo(json.dumps(summary))
 
 
 @main.command()

@@ -32,12 +32,11 @@ _MONTHS = {
 
 
 def normalise_date(raw: str, formats: list[str] | None = None) -> str:
+    """'27/01/2026', '27.01.26', 'January 27, 2026', '27. Januar 2026', '27 de enero de 2026' to ISO."""
     text = " ".join(raw.strip().rstrip(".,;").split())
-    lowered = text.lower()
-    for foreign, english in _MONTHS.items():
-        if foreign in lowered:
-            text = re.sub(foreign, english, text, flags=re.IGNORECASE)
-            break
+    text = re.sub(r"\b(de|del)\b", " ", text, flags=re.IGNORECASE)  # Spanish "27 de enero de 2026"
+    text = re.sub(r"(\d)\.\s", r"\1 ", text)  # German "27. Januar 2026"
+    text = " ".join(_MONTHS.get(word.lower(), word) for word in text.split())
     for fmt in (*(formats or ()), *_DATE_FORMATS):
         try:
             return datetime.strptime(text, fmt).date().isoformat()

@@ -1,0 +1,1 @@
+"""Evaluation: score extraction output against truth (`docflow eval`)."""
