@@ -48,12 +48,14 @@ def _opt(value: float | None) -> str:
 
 
 def _colour(value: float | None) -> str:
+    """Red below 0.6, through amber at 0.9, to green at 1: the range where extraction lives."""
     if value is None:
         return "#eeeeee"
-    # red (0) -> amber (0.5) -> green (1)
-    r = int(220 if value < 0.5 else 220 - (value - 0.5) * 2 * 170)
-    g = int(60 + value * 2 * 120 if value < 0.5 else 180)
-    return f"rgb({r},{g},70)"
+    if value < 0.9:
+        t = max(0.0, (value - 0.6) / 0.3)
+        return f"rgb({int(215 + 25 * t)},{int(70 + 130 * t)},60)"
+    t = (value - 0.9) / 0.1
+    return f"rgb({int(240 - 170 * t)},{int(200 - 10 * t)},{int(60 + 20 * t)})"
 
 
 def _bars(group: dict) -> str:

@@ -127,7 +127,8 @@ def test_truth_against_itself_synthetic(tmp_path: Path) -> None:
                                        "--html", str(tmp_path / "r.html")])
     assert result.exit_code == 0, result.output
     report = json.loads((tmp_path / "r.json").read_text())
-    assert set(report["groups"]) == {"all", "known vendors (unseen documents)", "new vendors (layouts never trained on)"}
+    assert set(report["groups"]) == {
+        "all", "known vendors (unseen documents)", "new vendors (layouts never trained on)"}
     for group in report["groups"].values():
         assert group["header"]["f1"] == 1.0 and group["header"]["exact_match"] == 1.0
         assert group["line_items"]["items"]["f1"] == 1.0
