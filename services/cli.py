@@ -176,6 +176,25 @@ def synth(out: Path, vendors: int, docs: int, seed: int, scanned: float, holdout
 
 
 @main.command()
+@click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--epochs", type=click.IntRange(1), default=6, show_default=True)
+@click.option("--lr", type=float, default=1e-4, show_default=True)
+@click.option("--batch-size", type=click.IntRange(1), default=8, show_default=True)
+@click.option("--layers", type=click.IntRange(1, 6), default=None, help="Use MiniLM's first N layers (default all 6).")
+@click.option("--max-docs", type=click.IntRange(1), default=None)
+@click.option("--seed", type=int, default=0, show_default=True)
+def train(corpus: Path, epochs: int, lr: float, batch_size: int, layers: int | None, max_docs: int | None,
+          seed: int) -> None:
+    """Fine-tune the layout model on a labeled corpus (docflow synth output; its split's train part)."""
+    from services.extraction.model.train import train as run_train
+
+    settings = get_settings()
+    folder = run_train(corpus, settings.model_root, epochs=epochs, lr=lr, batch_size=batch_size, layers=layers,
+                       seed=seed, max_docs=max_docs, log=lambda m: click.echo(m, err=True))
+    click.echo(str(folder))
+
+
+@main.command()
 @click.option("--docs", "count", type=int, default=200, show_default=True, help="Documents to send.")
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
 @click.option("--partitions", type=int, default=4, show_default=True)
@@ -186,6 +205,37 @@ def bench(count: int, workers: int, partitions: int, database_url: str | None) -
     from services.bench import print_report
 
     print_report(run_bench(count, workers, partitions, database_url))
+
+
+@main.group()
+def templates() -> None:
+    """Vendor templates."""
+
+
+@templates.command("induce")
+@click.argument("corpus", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--per-vendor", type=click.IntRange(1, 3), default=1, show_default=True,
+              help="Labeled documents each template is induced from (taken from the split's train part).")
+def templates_induce(corpus: Path, out: Path, per_vendor: int) -> None:
+    """Induce a template per training vendor of a labeled corpus, from its first documents."""
+    from services.extraction.induction import induce, labeled_from_truth, to_yaml
+
+    split = json.loads((corpus / "split.json").read_text())
+    train = sorted(split["train"])
+    out.mkdir(parents=True, exist_ok=True)
+    for vendor in split["train_vendors"]:
+        ids = [d for d in train if d.startswith(f"{vendor}-")][:per_vendor]
+        examples = [labeled_from_truth((corpus / vendor / f"{d}.pdf").read_bytes(),
+                                       json.loads((corpus / vendor / f"{d}.json").read_text())) for d in ids]
+        if not examples:
+            continue
+        result = induce(examples, vendor)
+        (out / f"{vendor}.yaml").write_text(to_yaml(result.template, f"induced from {', '.join(ids)}"))
+        misses = [f for f, ok in result.reproduced.items() if not all(ok)]
+        click.echo(f"{vendor}: {len(result.template.fields)} fields"
+                   + (f"; not reproduced {misses}" if misses else "")
+                   + (f"; dropped {sorted(result.dropped)}" if result.dropped else ""))
 
 
 @main.group()

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from services import topics
 
 CONTRACT_MAJOR = 1
-CONTRACT_VERSION = f"{CONTRACT_MAJOR}.0"
+CONTRACT_VERSION = f"{CONTRACT_MAJOR}.1"  # 1.1: extracted documents name the model that read them
 
 # The invoice field schema (design card): header fields, then line items.
 HEADER_FIELDS = (
@@ -57,6 +57,7 @@ class Reason(StrEnum):
     NO_TEXT_LAYER = "NO_TEXT_LAYER"
     # detect / extract / validate
     UNKNOWN_TEMPLATE = "UNKNOWN_TEMPLATE"
+    MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
     REQUIRED_FIELD_MISSING = "REQUIRED_FIELD_MISSING"
     AMOUNT_INVALID = "AMOUNT_INVALID"
     DATE_INVALID = "DATE_INVALID"
@@ -179,6 +180,7 @@ class ExtractedDocument(Contract):
     text_layer: Literal["full", "partial", "none"]
     fields: dict[str, FieldValue] = Field(default_factory=dict)
     line_items: list[LineItem] = Field(default_factory=list)
+    model_version: str | None = Field(default=None, description="The layout model that read it, if one did.")
 
 
 # ---------------------------------------------------------------- validation and terminals

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 
 from services.extraction.logic import Context
 from services.extraction.templates import Template, load_templates
@@ -11,6 +12,17 @@ from services.intake.logic import Limits
 from services.settings import Settings
 from services.storage.blobs import BlobStore
 from services.validation.rules import RuleSet, load_ruleset
+
+
+def model_folder(settings: Settings) -> Path | None:
+    root = settings.model_root
+    if settings.model_version not in ("", "latest"):
+        folder = root / settings.model_version
+        if not (folder / "meta.json").exists():
+            raise FileNotFoundError(f"no model artifact {folder}")
+        return folder
+    found = sorted((p.parent for p in root.glob("*/meta.json")), key=lambda p: p.name) if root.exists() else []
+    return found[-1] if found else None
 
 
 @dataclass
@@ -33,9 +45,20 @@ class Runtime:
         return load_templates(self.settings.rules_dir / "templates")
 
     @cached_property
+    def model(self):  # type: ignore[no-untyped-def]
+        """The layout model named by the settings (newest by default), or None before training."""
+        folder = model_folder(self.settings)
+        if folder is None:
+            return None
+        from services.extraction.model.infer import LayoutModel
+
+        return LayoutModel(folder, int8=self.settings.model_int8, threads=self.settings.model_threads or None)
+
+    @cached_property
     def extraction(self) -> Context:
         return Context(
-            templates={t.id: t for t in self.templates}, regex_timeout_s=self.settings.regex_timeout_s
+            templates={t.id: t for t in self.templates}, regex_timeout_s=self.settings.regex_timeout_s,
+            model=self.model,
         )
 
     @cached_property

@@ -24,6 +24,12 @@ class Settings(BaseSettings):
     blob_dir: Path | None = None
     rules_dir: Path = Path(__file__).resolve().parent.parent / "rules"
 
+    # Layout model artifacts (docflow train) live here; "latest" uses the newest one.
+    model_dir: Path | None = None
+    model_version: str = "latest"
+    model_int8: bool = False
+    model_threads: int = 0
+
     app_id: str = "docflow"
     partitions: int = 4
     workers: int = 1
@@ -50,6 +56,10 @@ class Settings(BaseSettings):
     @cached_property
     def blob_root(self) -> Path:
         return self.blob_dir or self.home / "blobs"
+
+    @cached_property
+    def model_root(self) -> Path:
+        return self.model_dir or self.home / "models"
 
     @cached_property
     def db_url(self) -> str:

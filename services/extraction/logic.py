@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from services.contracts import ClassifiedDocument, ExtractedDocument, FieldValue, LineItem
 from services.extraction.rules import extract_field, extract_line_items
@@ -20,6 +21,7 @@ STAGE = "extract"
 class Context:
     templates: dict[str, Template]
     regex_timeout_s: float = 0.25
+    model: Any = None  # a LayoutModel, or None before `docflow train` made one
 
 
 Extractor = Callable[[ClassifiedDocument, Context], tuple[dict[str, FieldValue], list[LineItem]]]
@@ -39,11 +41,34 @@ def template_rules(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, Fie
     return fields, items
 
 
-# The chain, in order of precedence.
+def layout_model(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
+    """The layout model over words and boxes: reads any vendor, known or not."""
+    if ctx.model is None or doc.text_layer == "none":
+        return {}, []
+    return ctx.model.extract(doc.pages), []
+
+
+# The chain, in order of precedence; per field, later extractors are merged into earlier ones.
 EXTRACTORS: list[Extractor] = [
     # 1. Known vendor: its template's rules, precise and cheap.
     template_rules,
+    # 2. Any vendor: the layout model.
+    layout_model,
 ]
+
+
+def merge(first: FieldValue | None, second: FieldValue | None) -> FieldValue | None:
+    """Agreement raises confidence (both would have to be wrong); disagreement lowers the
+    winner's by how sure the other one was. The earlier extractor wins a tie."""
+    if first is None or second is None:
+        return first or second
+    if first.value == second.value:
+        return first.model_copy(update={
+            "confidence": round(1 - (1 - first.confidence) * (1 - second.confidence), 4),
+            "source": f"{first.source}+{second.source}",
+        })
+    winner, loser = (first, second) if first.confidence >= second.confidence else (second, first)
+    return winner.model_copy(update={"confidence": round(winner.confidence * (1 - 0.5 * loser.confidence), 4)})
 
 
 def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
@@ -52,7 +77,9 @@ def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
     for extractor in EXTRACTORS:
         found, found_items = extractor(doc, ctx)
         for name, value in found.items():
-            fields.setdefault(name, value)
+            merged = merge(fields.get(name), value)
+            if merged is not None:
+                fields[name] = merged
         items = items or found_items
     return ExtractedDocument(
         doc=doc.doc,
@@ -61,4 +88,5 @@ def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
         text_layer=doc.text_layer,
         fields=fields,
         line_items=items,
+        model_version=ctx.model.version if ctx.model is not None else None,
     )

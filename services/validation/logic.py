@@ -25,6 +25,9 @@ def check(doc: ExtractedDocument, rules: RuleSet) -> Validation:
         issues.append(Issue(code=Reason.NO_TEXT_LAYER, message="no page has a text layer (scanned?)"))
     if doc.detection.status != "matched":
         issues.append(Issue(code=Reason.UNKNOWN_TEMPLATE, message="no vendor template matched"))
+        if doc.model_version is None and doc.text_layer != "none":
+            issues.append(Issue(code=Reason.MODEL_UNAVAILABLE,
+                                message="no layout model is trained yet to read an unknown vendor (docflow train)"))
 
     def value(name: str) -> str | None:
         found = doc.fields.get(name)

@@ -16,7 +16,7 @@ from services.parsing.logic import parse
 from services.synth.layouts import LAYOUTS
 from services.synth.render import generate
 
-TEMPLATES = load_templates(Path(__file__).resolve().parents[2] / "rules" / "templates")
+TEMPLATES = load_templates(Path(__file__).resolve().parents[3] / "rules" / "templates")
 CTX = Context(templates={t.id: t for t in TEMPLATES})
 
 

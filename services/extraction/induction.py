@@ -1,0 +1,265 @@
+"""Template induction: a vendor template from one to three labeled documents.
+
+For each labelled field, the words printed just left of the value on its row (or on the row
+above it) become the anchor, the direction follows, and the value's kind gives the pattern;
+dates and numbers teach the template their formats. Every induced rule is checked by running
+the rules engine on the labeled documents: a rule that does not give back its label is
+dropped and reported, so the labeler sees per field whether the template reproduces it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, Page, Word
+from services.extraction.normalise import _DATE_FORMATS, normalise_amount, normalise_date
+from services.extraction.rules import extract_field, find_anchors
+from services.extraction.templates import FieldRule, LineItemRule, MatchRule, Options, Template
+from services.parsing.layout import union
+
+TYPE_OF = {
+    "vendor_vat_id": "vat_id", "vendor_iban": "iban", "invoice_date": "date", "due_date": "date",
+    "currency": "currency", "net_amount": "amount", "tax_amount": "amount", "total_amount": "amount",
+}
+PATTERNS = {
+    "text": r"[A-Za-z0-9][\w\-/.]*",
+    "amount": r"-?\d{1,3}(?:[ .,'\u00a0]?\d{3})*[.,]\d{2}",
+    "currency": r"\b[A-Z]{3}\b|[€£$]",
+    "iban": r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}",
+}
+
+
+@dataclass
+class Labeled:
+    """One labeled document: its parsed pages, its field values, and the boxes of its labels."""
+
+    pages: list[Page]
+    fields: dict[str, str | None]
+    labels: list[dict]  # {"field", "value", "page", "words": [{"text", "bbox"}]}
+
+
+@dataclass
+class Induced:
+    template: Template
+    reproduced: dict[str, list[bool]] = field(default_factory=dict)  # per field, per document
+    dropped: dict[str, str] = field(default_factory=dict)  # field -> why no rule
+
+
+def _value_words(page: Page, label: dict) -> list[int]:
+    found = []
+    for truth in label["words"]:
+        tx0, ty0, tx1, ty1 = truth["bbox"]
+        for i, w in enumerate(page.words):
+            x0, y0, x1, y1 = w.bbox
+            if abs(x0 - tx0) < 2 and abs(y0 - ty0) < 2 and abs(x1 - tx1) < 2 and abs(y1 - ty1) < 2:
+                found.append(i)
+                break
+    return found
+
+
+def _phrase(words: list[Word]) -> str:
+    return " ".join(w.text for w in sorted(words, key=lambda w: w.bbox[0]))
+
+
+def anchor_left(page: Page, value: list[int]) -> str | None:
+    """The words left of the value on its row, the nearest run of them."""
+    x0, top, _, bottom = union([page.words[i].bbox for i in value])
+    h, mid = bottom - top, (top + bottom) / 2
+    row = sorted((w for i, w in enumerate(page.words) if i not in value and w.bbox[2] <= x0 + 0.5
+                  and abs((w.bbox[1] + w.bbox[3]) / 2 - mid) <= h / 2), key=lambda w: -w.bbox[2])
+    if not row:
+        return None
+    run = [row[0]]
+    for w in row[1:]:
+        if run[-1].bbox[0] - w.bbox[2] > 1.5 * h:
+            break
+        run.append(w)
+    text = _phrase(run)
+    return text if re.search(r"[^\W\d_]", text) else None
+
+
+def anchor_above(page: Page, value: list[int]) -> str | None:
+    """The words on the row just above the value, over its left edge."""
+    x0, top, x1, _ = union([page.words[i].bbox for i in value])
+    above = [w for w in page.words if w.bbox[3] <= top + 0.5 and top - w.bbox[3] <= 3 * (w.bbox[3] - w.bbox[1])
+             and w.bbox[0] < max(x1, x0 + 160) and w.bbox[2] > x0 - 2]
+    if not above:
+        return None
+    nearest = max(w.bbox[3] for w in above)
+    row = [w for w in above if abs(w.bbox[3] - nearest) < 2]
+    text = _phrase(row)
+    return text if re.search(r"[^\W\d_]", text) else None
+
+
+def _shape(printed: str) -> str:
+    """A pattern of the printed value's shape: digit runs, letter runs, punctuation kept."""
+    out = []
+    for token in re.findall(r"\d+|[^\W\d_]+|\s+|.", printed):
+        if token.isdigit():
+            out.append(r"\d{4}" if len(token) == 4 else r"\d{1,2}" if len(token) <= 2 else rf"\d{{{len(token)}}}")
+        elif token.isspace():
+            out.append(r"\s+")
+        elif token[0].isalpha():
+            out.append(r"[^\W\d_]+")
+        else:
+            out.append(re.escape(token))
+    return "".join(out)
+
+
+def _pattern(name: str, printed: str) -> str:
+    kind = TYPE_OF.get(name, "text")
+    if kind in ("date", "vat_id"):
+        return _shape(printed)
+    return PATTERNS[kind]
+
+
+def infer_options(examples: list[Labeled]) -> Options:
+    date_formats: list[str] = []
+    decimal = None
+    for ex in examples:
+        for label in ex.labels:
+            printed = " ".join(w["text"] for w in label["words"])
+            if label["field"] in ("invoice_date", "due_date"):
+                for fmt in _DATE_FORMATS:
+                    try:
+                        parsed = datetime.strptime(printed, fmt).date().isoformat()
+                        if parsed == label["value"] and fmt not in date_formats:
+                            date_formats.append(fmt)
+                    except ValueError:
+                        continue
+                with contextlib.suppress(ValueError):
+                    normalise_date(printed)
+            if label["field"] in ("total_amount", "net_amount") and decimal is None:
+                for sep in (".", ","):
+                    try:
+                        if normalise_amount(printed, sep) == label["value"]:
+                            decimal = sep
+                            break
+                    except ValueError:
+                        continue
+    currency = next((ex.fields.get("currency") for ex in examples if ex.fields.get("currency")), None)
+    return Options(date_formats=date_formats, decimal_separator=decimal, currency=currency)
+
+
+def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> Induced:
+    assert examples, "induction needs at least one labeled document"
+    options = infer_options(examples)
+    name = next((ex.fields.get("vendor_name") for ex in examples if ex.fields.get("vendor_name")), None) or template_id
+    probe = Template(id=template_id, version=version, issuer=name, match=MatchRule(), options=options, fields={})
+    fields: dict[str, FieldRule] = {"vendor_name": FieldRule(value=name)}
+    dropped: dict[str, str] = {}
+    # Currency last: where no label prints it, it is read beside the total.
+    for fname in sorted(HEADER_FIELDS, key=lambda f: f == "currency"):
+        if fname == "vendor_name":
+            continue
+        candidates: list[FieldRule] = []
+        for ex in examples:
+            label = next((lab for lab in ex.labels if lab["field"] == fname), None)
+            if label is None:
+                continue
+            page = ex.pages[label["page"] - 1]
+            value = _value_words(page, label)
+            if not value:
+                continue
+            printed = " ".join(page.words[i].text for i in value)
+            kind = TYPE_OF.get(fname, "text")
+            for direction, anchor in (("right", anchor_left(page, value)), ("below", anchor_above(page, value))):
+                if anchor:
+                    vx1 = union([page.words[i].bbox for i in value])[2]
+                    spans = find_anchors(page, anchor)
+                    reach = max((vx1 - union([w.bbox for w in s.words])[2] for s in spans), default=0) + 40
+                    candidates.append(FieldRule(anchors=[anchor], direction=direction, type=kind,
+                                                pattern=_pattern(fname, printed), max_distance=max(60.0, reach)))
+        if fname == "currency" and not candidates:
+            total = fields.get("total_amount")
+            if total is not None:
+                candidates.append(FieldRule(anchors=total.anchors, direction=total.direction, type="currency",
+                                            pattern=PATTERNS["currency"], max_distance=total.max_distance + 80))
+        rule = _first_reproducing(candidates, examples, fname, probe)
+        if rule is None:
+            labelled = any(lab["field"] == fname for ex in examples for lab in ex.labels)
+            dropped[fname] = "no anchor reproduces the label" if labelled else "not printed on the labeled documents"
+            continue
+        fields[fname] = rule
+    template = Template(
+        id=template_id, version=version, issuer=name,
+        match=MatchRule(keywords=[name], identifiers={k: v for k, v in _identifiers(examples).items() if v}),
+        options=options, fields=fields, line_items=induce_line_items(examples, fields),
+    )
+    reproduced = {f: [_reproduces(template.fields[f], ex, f, template) for ex in examples] for f in template.fields}
+    return Induced(template, reproduced, dropped)
+
+
+def _identifiers(examples: list[Labeled]) -> dict[str, str]:
+    ids: dict[str, str] = {}
+    for ex in examples:
+        for label in ex.labels:
+            if label["field"] in ("vendor_vat_id", "vendor_iban") and label["field"] not in ids:
+                ids[label["field"]] = " ".join(w["text"] for w in label["words"])
+    return ids
+
+
+def _reproduces(rule: FieldRule, ex: Labeled, fname: str, template: Template) -> bool:
+    want = ex.fields.get(fname)
+    if want is None:
+        return True
+    got = extract_field(ex.pages, rule, template, 0.25)
+    return got is not None and got.value == want
+
+
+def _first_reproducing(candidates: list[FieldRule], examples: list[Labeled], fname: str,
+                       probe: Template) -> FieldRule | None:
+    for rule in candidates:
+        if all(_reproduces(rule, ex, fname, probe) for ex in examples):
+            return rule
+    return None
+
+
+def induce_line_items(examples: list[Labeled], fields: dict[str, FieldRule]) -> LineItemRule | None:
+    """Column headers from the row above the first labelled line item."""
+    for ex in examples:
+        firsts = {lab["field"].split(".")[2]: lab for lab in ex.labels if lab["field"].startswith("line_items.0.")}
+        if "amount" not in firsts:
+            continue
+        page = ex.pages[firsts["amount"]["page"] - 1]
+        columns: dict[str, list[str]] = {}
+        for sub in LINE_ITEM_FIELDS:
+            label = firsts.get(sub)
+            if label is None:
+                continue
+            value = _value_words(page, label)
+            if not value:
+                continue
+            x0, top, x1, _ = union([page.words[i].bbox for i in value])
+            above = [w for w in page.words if w.bbox[3] <= top and top - w.bbox[3] < 30]
+            if not above:
+                continue
+            nearest = max(w.bbox[3] for w in above)
+            row = [w for w in above if abs(w.bbox[3] - nearest) < 2]
+            centre = (x0 + x1) / 2
+            # The header word(s) over this column: overlapping, else the closest.
+            cell = [w for w in row if w.bbox[0] <= x1 + 2 and w.bbox[2] >= x0 - 2] or \
+                sorted(row, key=lambda w: abs((w.bbox[0] + w.bbox[2]) / 2 - centre))[:1]
+            columns[sub] = [_phrase(cell)]
+        if "amount" in columns and len(columns) >= 2:
+            stop = fields["net_amount"].anchors if "net_amount" in fields else []
+            return LineItemRule(columns=columns, stop=stop)
+    return None
+
+
+def to_yaml(template: Template, note: str = "") -> str:
+    import yaml
+
+    data = template.model_dump(mode="json", exclude_defaults=True)
+    header = f"# {note}\n" if note else ""
+    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
+
+
+def labeled_from_truth(pdf: bytes, truth: dict) -> Labeled:
+    """A synthetic document with its truth as a labeled example (what a labeler would produce)."""
+    from services.parsing.readers import DEFAULT_READER
+
+    return Labeled(pages=DEFAULT_READER.read(pdf, max_pages=50), fields=truth["fields"], labels=truth["labels"])

@@ -1,0 +1,85 @@
+"""Words with boxes to model inputs: reading order, normalised boxes, sub-word windows, and
+training tags aligned from the truth's word boxes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.contracts import Page
+from services.extraction.model.labels import IGNORE, LABEL_ID
+
+MAX_TOKENS = 512
+STRIDE = 128
+
+
+@dataclass
+class PageWords:
+    page: int
+    words: list[str]
+    boxes: list[tuple[float, float, float, float]]  # page points, as parsed
+    norm_boxes: list[list[int]]  # 0..1000
+    indexes: list[int]  # into Page.words
+
+
+def reading_order(page: Page) -> PageWords:
+    order = [i for line in page.lines for i in line.words]
+    seen = set(order)
+    order += [i for i in range(len(page.words)) if i not in seen]
+    words = [page.words[i] for i in order]
+    w, h = page.width or 1.0, page.height or 1.0
+
+    def scale(b: tuple[float, float, float, float]) -> list[int]:
+        x0, y0, x1, y1 = (min(1000, max(0, round(v))) for v in (b[0] / w * 1000, b[1] / h * 1000,
+                                                                  b[2] / w * 1000, b[3] / h * 1000))
+        return [x0, y0, max(x0, x1), max(y0, y1)]
+
+    return PageWords(page.number, [x.text for x in words], [tuple(x.bbox) for x in words],
+                     [scale(x.bbox) for x in words], order)
+
+
+def align_tags(page_words: PageWords, truth_labels: list[dict]) -> list[int]:
+    """A tag per word: B-/I-field where a truth word of that field lies at the word's box."""
+    tags = [LABEL_ID["O"]] * len(page_words.words)
+    for label in truth_labels:
+        field = label["field"]
+        if f"B-{field}" not in LABEL_ID or label["page"] != page_words.page:
+            continue
+        first = True
+        for truth_word in label["words"]:
+            tx0, ty0, tx1, ty1 = truth_word["bbox"]
+            for n, (x0, y0, x1, y1) in enumerate(page_words.boxes):
+                if abs(x0 - tx0) < 2 and abs(y0 - ty0) < 2 and abs(x1 - tx1) < 2 and abs(y1 - ty1) < 2:
+                    tags[n] = LABEL_ID[f"{'B' if first else 'I'}-{field}"]
+                    first = False
+                    break
+    return tags
+
+
+def windows(tokenizer, page_words: PageWords, tags: list[int] | None = None) -> list[dict]:  # type: ignore[no-untyped-def]
+    """Token windows of at most MAX_TOKENS over one page, overlapping by STRIDE tokens.
+
+    Only a word's first sub-token carries its tag; ``word_ids`` maps tokens back to words.
+    """
+    if not page_words.words:
+        return []
+    enc = tokenizer(page_words.words, is_split_into_words=True, add_special_tokens=False, truncation=False)
+    ids, word_ids = enc["input_ids"], enc.word_ids()
+    body = MAX_TOKENS - 2
+    out = []
+    start = 0
+    while True:
+        end = min(start + body, len(ids))
+        span_ids = [tokenizer.cls_token_id, *ids[start:end], tokenizer.sep_token_id]
+        span_words = [None, *word_ids[start:end], None]
+        boxes = [[0, 0, 0, 0]] + [page_words.norm_boxes[w] for w in word_ids[start:end]] + [[1000, 1000, 1000, 1000]]
+        window = {"input_ids": span_ids, "bbox": boxes, "word_ids": span_words}
+        if tags is not None:
+            labels, previous = [], None
+            for w in span_words:
+                labels.append(IGNORE if w is None or w == previous else tags[w])
+                previous = w
+            window["labels"] = labels
+        out.append(window)
+        if end == len(ids):
+            return out
+        start = end - STRIDE

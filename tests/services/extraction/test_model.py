@@ -1,0 +1,125 @@
+"""The layout model: initialisation from MiniLM, features, decoding, calibration, and a short
+real training run through to an artifact that loads (fp32 and int8) and extracts."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from services.contracts import FieldValue, Page, Word
+from services.extraction.logic import merge
+from services.extraction.model import network
+from services.extraction.model.calibration import Calibrator, fit
+from services.extraction.model.decode import choose
+from services.extraction.model.features import MAX_TOKENS, STRIDE, align_tags, reading_order, windows
+from services.extraction.model.labels import IGNORE, LABEL_ID, LABELS
+from services.parsing.readers import DEFAULT_READER
+from services.synth.layouts import vendor_layouts
+from services.synth.render import generate
+
+pytest.importorskip("torch")
+
+
+def test_minilm_weights_load_and_box_tables_start_at_zero() -> None:
+    """Text weights come from MiniLM unchanged; the four 2-D tables are zero."""
+    from safetensors.torch import load_file
+
+    model = network.from_minilm(layers=2)
+    base = load_file(str(network.base_path() / "model.safetensors"))
+    key = next(k for k in base if k.endswith("embeddings.word_embeddings.weight"))
+    assert (model.layoutlm.embeddings.word_embeddings.weight == base[key]).all()
+    emb = model.layoutlm.embeddings
+    for table in (emb.x_position_embeddings, emb.y_position_embeddings, emb.h_position_embeddings,
+                  emb.w_position_embeddings):
+        assert float(table.weight.abs().sum()) == 0.0
+    assert model.config.num_labels == len(LABELS)
+
+
+def test_tags_follow_the_truth_boxes() -> None:
+    """Each labelled value's words get B- then I- tags; everything else is O."""
+    pdf, truth = generate(vendor_layouts(1, 0)[0], 1, 1)
+    page = DEFAULT_READER.read(pdf, max_pages=5)[0]
+    pw = reading_order(page)
+    tags = align_tags(pw, truth["labels"])
+    total = next(lab for lab in truth["labels"] if lab["field"] == "total_amount")
+    first = pw.boxes.index(next(b for b in pw.boxes if abs(b[0] - total["words"][0]["bbox"][0]) < 2
+                                and abs(b[1] - total["words"][0]["bbox"][1]) < 2))
+    assert tags[first] == LABEL_ID["B-total_amount"]
+    assert sum(t != LABEL_ID["O"] for t in tags) == sum(
+        len(lab["words"]) for lab in truth["labels"] if lab["page"] == 1 and lab["field"] in
+        {label[2:] for label in LABELS[1:]})
+
+
+def test_long_pages_split_into_overlapping_windows() -> None:
+    """A page longer than 512 tokens becomes windows that overlap; only first sub-tokens carry tags."""
+    tokenizer = network.tokenizer_from(network.base_path())
+    words = [Word(text=f"word{i} extraordinarily", bbox=(10, 10 + i, 50, 18 + i)) for i in range(400)]
+    page = Page(number=1, width=600, height=900, words=words)
+    pw = reading_order(page)
+    out = windows(tokenizer, pw, [0] * len(pw.words))
+    assert len(out) >= 2 and all(len(w["input_ids"]) <= MAX_TOKENS for w in out)
+    assert out[0]["word_ids"][-1 - STRIDE] == out[1]["word_ids"][1]
+    tagged = [lab for lab, wid in zip(out[0]["labels"], out[0]["word_ids"], strict=True) if wid is not None]
+    assert IGNORE in tagged and 0 in tagged
+
+
+def test_decoding_picks_best_span_and_currency_beside_amount() -> None:
+    """The highest-scoring span per field wins, normalised; currency is read beside the total."""
+    words = [Word(text=t, bbox=(10 + 60 * i, 100, 60 + 60 * i, 110)) for i, t in
+             enumerate(["Total", "1.234,50", "EUR", "Ref", "A-17"])]
+    pw = reading_order(Page(number=1, width=600, height=800, words=words, lines=[]))
+    o = [1.0] + [0.0] * (len(LABELS) - 1)
+
+    def tag(label: str, p: float) -> list[float]:
+        row = [0.0] * len(LABELS)
+        row[LABEL_ID[label]], row[0] = p, 1 - p
+        return row
+
+    probs = [o, tag("B-total_amount", 0.9), o, o, tag("B-invoice_number", 0.8)]
+    fields = choose([pw], [probs], "model:test", lambda s: s)
+    assert fields["total_amount"].value == "1234.50" and fields["total_amount"].raw == "1.234,50"
+    assert fields["invoice_number"].value == "A-17"
+    assert fields["currency"].value == "EUR"
+
+
+def test_calibration_is_monotone() -> None:
+    """Fitted knots never fall as the score rises; the calibrator interpolates between them."""
+    pairs = [(i / 100, i % 3 != 0 or i > 80) for i in range(100)]
+    knots = fit(pairs, bins=8)
+    assert all(a[1] <= b[1] for a, b in itertools.pairwise(knots))
+    cal = Calibrator(knots)
+    assert 0 <= cal(0.0) <= cal(0.5) <= cal(1.0) <= 1
+
+
+def test_merge() -> None:
+    """Agreement raises confidence; disagreement keeps the surer value, less sure."""
+    rule = FieldValue(value="A", confidence=0.9, source="t@1")
+    same = FieldValue(value="A", confidence=0.8, source="model:x")
+    other = FieldValue(value="B", confidence=0.6, source="model:x")
+    assert merge(rule, same).confidence == pytest.approx(0.98)
+    assert merge(rule, other).value == "A" and merge(rule, other).confidence == pytest.approx(0.63)
+    assert merge(None, other) is other
+
+
+def test_train_load_and_extract(tmp_path: Path) -> None:
+    """A short real training run writes a versioned artifact that loads (fp32, int8) and extracts."""
+    from services.extraction.model.infer import LayoutModel
+    from services.extraction.model.train import train
+    from services.synth.corpus import build
+
+    corpus = tmp_path / "corpus"
+    build(corpus, vendors=4, docs=3, seed=5, holdout_vendors=1, jobs=1)
+    folder = train(corpus, tmp_path / "models", epochs=1, layers=1, batch_size=4, log=lambda m: None)
+    meta = json.loads((folder / "meta.json").read_text())
+    assert meta["version"] == folder.name and len(meta["dataset"]["sha256"]) == 64
+    assert meta["labels"] == LABELS and meta["calibration"]
+    pdf, _ = generate(vendor_layouts(4, 5)[0], 5, 9)
+    pages = DEFAULT_READER.read(pdf, max_pages=5)
+    for int8 in (False, True):
+        model = LayoutModel(folder, int8=int8)
+        _, probs = model.word_probs(pages)
+        assert len(probs[0]) == len(pages[0].words) and abs(sum(probs[0][0]) - 1) < 1e-3
+        assert all(v.source.startswith("model:layoutlm-") for v in model.extract(pages).values())
