@@ -9,6 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-lock.txt 2>/
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml requirements-lock.txt
+	scripts/ensure-system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
 	$(PIP) install -q -c requirements-lock.txt -e ".[test]"

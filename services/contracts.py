@@ -129,6 +129,7 @@ class Page(BaseModel):
     lines: list[Line] = Field(default_factory=list)
     tables: list[list[list[str | None]]] = Field(default_factory=list)
     has_text_layer: bool = True
+    ocr: bool = Field(default=False, description="Words read by OCR from the page image.")
 
 
 class ParsedDocument(Contract):
@@ -181,6 +182,7 @@ class ExtractedDocument(Contract):
     fields: dict[str, FieldValue] = Field(default_factory=dict)
     line_items: list[LineItem] = Field(default_factory=list)
     model_version: str | None = Field(default=None, description="The layout model that read it, if one did.")
+    ocr: bool = Field(default=False, description="Some words were read by OCR.")
 
 
 # ---------------------------------------------------------------- validation and terminals

@@ -43,7 +43,7 @@ def template_rules(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, Fie
 
 def layout_model(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """The layout model over words and boxes: reads any vendor, known or not."""
-    if ctx.model is None or doc.text_layer == "none":
+    if ctx.model is None or not any(p.words for p in doc.pages):
         return {}, []
     return ctx.model.extract(doc.pages), []
 
@@ -89,4 +89,5 @@ def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
         fields=fields,
         line_items=items,
         model_version=ctx.model.version if ctx.model is not None else None,
+        ocr=any(p.ocr for p in doc.pages),
     )

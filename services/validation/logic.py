@@ -21,8 +21,8 @@ STAGE = "validate"
 
 def check(doc: ExtractedDocument, rules: RuleSet) -> Validation:
     issues: list[Issue] = []
-    if doc.text_layer == "none":
-        issues.append(Issue(code=Reason.NO_TEXT_LAYER, message="no page has a text layer (scanned?)"))
+    if doc.text_layer == "none" and not (doc.ocr and doc.fields):
+        issues.append(Issue(code=Reason.NO_TEXT_LAYER, message="no page has a text layer, and OCR read nothing"))
     if doc.detection.status != "matched":
         issues.append(Issue(code=Reason.UNKNOWN_TEMPLATE, message="no vendor template matched"))
         if doc.model_version is None and doc.text_layer != "none":

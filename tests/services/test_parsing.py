@@ -63,3 +63,20 @@ def test_unreadable(data: bytes, reason: Reason) -> None:
     with pytest.raises(UnreadableDocument) as info:
         parse(data, ref(), max_pages=5)
     assert info.value.reason == reason
+
+
+@pytest.mark.skipif(not __import__("shutil").which("tesseract"), reason="tesseract-ocr is not installed")
+def test_scanned_pages_are_read_by_ocr() -> None:
+    """An image-only page is read through Tesseract into words with boxes near the truth's."""
+    import random
+
+    from services.synth.scan import scan
+
+    pdf, truth = generate(NORTHWIND, seed=1, serial=4, items=2)
+    scanned, moved = scan(pdf, truth, random.Random(1))
+    doc = parse(scanned, ref(), max_pages=5)
+    assert doc.text_layer == "none" and doc.parser == "pdfplumber+tesseract" and doc.pages[0].ocr
+    number = next(lab for lab in moved["labels"] if lab["field"] == "invoice_number")
+    hits = [w for w in doc.pages[0].words if w.text == number["text"]]
+    assert hits, "the invoice number was not read"
+    assert max(abs(a - b) for a, b in zip(hits[0].bbox, number["bbox"], strict=True)) < 6

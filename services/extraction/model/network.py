@@ -54,11 +54,9 @@ def from_minilm(layers: int | None = None):  # type: ignore[no-untyped-def]
     state = {}
     for key, tensor in weights.items():
         key = key.removeprefix("bert.")
-        if key == "embeddings.position_ids":
+        layer_dropped = key.startswith("encoder.layer.") and int(key.split(".")[2]) >= config.num_hidden_layers
+        if key == "embeddings.position_ids" or layer_dropped:
             continue
-        if key.startswith("encoder.layer."):
-            if int(key.split(".")[2]) >= config.num_hidden_layers:
-                continue
         state[f"layoutlm.{key}"] = tensor
     missing, unexpected = model.load_state_dict(state, strict=False)
     new = {k for k in missing if "position_embeddings" in k and "embeddings.position_embeddings" not in k}

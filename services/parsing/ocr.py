@@ -1,0 +1,53 @@
+"""OCR for pages without a text layer: Tesseract (Debian's tesseract-ocr, via pytesseract)
+turns the rendered page into the same words-with-boxes form the PDF reader gives."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from functools import cache
+
+from services.contracts import Page, Word
+from services.parsing.layout import group_lines
+
+DPI = 200
+# Each added language model costs time on every page (five cost 2.5x one here); set
+# DOCFLOW_OCR_LANGUAGES=eng+deu+fra+spa+nld where accents in names matter more than speed.
+LANGUAGES = os.environ.get("DOCFLOW_OCR_LANGUAGES", "eng")
+MIN_CONFIDENCE = 30.0
+
+
+@cache
+def available() -> bool:
+    return shutil.which("tesseract") is not None
+
+
+def ocr_page(pdf_page, number: int, width: float, height: float) -> Page:  # type: ignore[no-untyped-def]
+    """Words of one pypdfium2 page, boxes in PDF points with the origin top-left."""
+    import pytesseract
+
+    image = pdf_page.render(scale=DPI / 72).to_pil().convert("L")
+    data = pytesseract.image_to_data(image, lang=LANGUAGES, config="--psm 3", output_type=pytesseract.Output.DICT)
+    k = 72 / DPI
+    words = []
+    for text, conf, left, top, w, h in zip(data["text"], data["conf"], data["left"], data["top"], data["width"],
+                                           data["height"], strict=True):
+        text = text.strip()
+        if text and float(conf) >= MIN_CONFIDENCE:
+            words.append(Word(text=text, bbox=(round(left * k, 2), round(top * k, 2),
+                                               round((left + w) * k, 2), round((top + h) * k, 2))))
+    return Page(number=number, width=width, height=height, words=words, lines=group_lines(words),
+                has_text_layer=False, ocr=True)
+
+
+def ocr_missing(data: bytes, pages: list[Page]) -> list[Page]:
+    """Pages with no words are read again through OCR; the others are kept as they are."""
+    if not available() or all(p.words for p in pages):
+        return pages
+    import pypdfium2 as pdfium
+
+    document = pdfium.PdfDocument(data)
+    try:
+        return [p if p.words else ocr_page(document[p.number - 1], p.number, p.width, p.height) for p in pages]
+    finally:
+        document.close()
