@@ -58,7 +58,7 @@ class Runtime:
     def extraction(self) -> Context:
         return Context(
             templates={t.id: t for t in self.templates}, regex_timeout_s=self.settings.regex_timeout_s,
-            model=self.model,
+            model=self.model, blobs=self.blobs,
         )
 
     @cached_property

@@ -22,9 +22,20 @@ class Context:
     templates: dict[str, Template]
     regex_timeout_s: float = 0.25
     model: Any = None  # a LayoutModel, or None before `docflow train` made one
+    blobs: Any = None  # the BlobStore, to read an embedded e-invoice from the document's bytes
 
 
 Extractor = Callable[[ClassifiedDocument, Context], tuple[dict[str, FieldValue], list[LineItem]]]
+
+
+def embedded_einvoice(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
+    """A Factur-X / ZUGFeRD / XRechnung XML inside the PDF: authoritative, checked against the print."""
+    if ctx.blobs is None:
+        return {}, []
+    from services.extraction.einvoice import read_einvoice
+
+    found = read_einvoice(ctx.blobs.get(doc.doc.blob_uri), doc.pages)
+    return found if found is not None else ({}, [])
 
 
 def template_rules(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
@@ -50,11 +61,14 @@ def layout_model(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, Field
 
 # The chain, in order of precedence; per field, later extractors are merged into earlier ones.
 EXTRACTORS: list[Extractor] = [
-    # 1. Known vendor: its template's rules, precise and cheap.
+    # 1. An embedded e-invoice: the data itself, when the PDF carries it.
+    embedded_einvoice,
+    # 2. Known vendor: its template's rules, precise and cheap.
     template_rules,
-    # 2. Any vendor: the layout model.
+    # 3. Any vendor: the layout model.
     layout_model,
 ]
+AUTHORITATIVE = "einvoice:"  # values from these sources are never overruled, only confirmed
 
 
 def merge(first: FieldValue | None, second: FieldValue | None) -> FieldValue | None:
@@ -62,6 +76,8 @@ def merge(first: FieldValue | None, second: FieldValue | None) -> FieldValue | N
     winner's by how sure the other one was. The earlier extractor wins a tie."""
     if first is None or second is None:
         return first or second
+    if first.source.startswith(AUTHORITATIVE) and first.value != second.value:
+        return first
     if first.value == second.value:
         return first.model_copy(update={
             "confidence": round(1 - (1 - first.confidence) * (1 - second.confidence), 4),

@@ -23,7 +23,8 @@ def check(doc: ExtractedDocument, rules: RuleSet) -> Validation:
     issues: list[Issue] = []
     if doc.text_layer == "none" and not (doc.ocr and doc.fields):
         issues.append(Issue(code=Reason.NO_TEXT_LAYER, message="no page has a text layer, and OCR read nothing"))
-    if doc.detection.status != "matched":
+    einvoice = any(fv.source.startswith("einvoice:") for fv in doc.fields.values())
+    if doc.detection.status != "matched" and not einvoice:
         issues.append(Issue(code=Reason.UNKNOWN_TEMPLATE, message="no vendor template matched"))
         if doc.model_version is None and doc.text_layer != "none":
             issues.append(Issue(code=Reason.MODEL_UNAVAILABLE,
@@ -33,6 +34,10 @@ def check(doc: ExtractedDocument, rules: RuleSet) -> Validation:
         found = doc.fields.get(name)
         return found.value if found else None
 
+    for name, fv in doc.fields.items():
+        if fv.source.startswith("einvoice:") and fv.confidence < 0.9:
+            issues.append(Issue(code=Reason.EINVOICE_PRINT_MISMATCH, field=name,
+                                message=f"the embedded e-invoice's {name} is not what the page prints"))
     for name in rules.required:
         if not value(name):
             issues.append(Issue(code=Reason.REQUIRED_FIELD_MISSING, field=name, message=f"{name} is required"))
