@@ -159,7 +159,7 @@ def read_einvoice(data: bytes, pages: list[Page]) -> tuple[dict[str, FieldValue]
         return None
     name, xml = found
     try:
-        syntax, values, items = parse_xml(xml)
+        _syntax, values, items = parse_xml(xml)
     except Exception:  # a broken attachment is no e-invoice: the page is read as usual
         return None
     source = f"einvoice:{name}"
