@@ -58,6 +58,7 @@ class Reason(StrEnum):
     # detect / extract / validate
     UNKNOWN_TEMPLATE = "UNKNOWN_TEMPLATE"
     MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
+    NEW_LAYOUT_VERSION = "NEW_LAYOUT_VERSION"
     EINVOICE_PRINT_MISMATCH = "EINVOICE_PRINT_MISMATCH"
     REQUIRED_FIELD_MISSING = "REQUIRED_FIELD_MISSING"
     AMOUNT_INVALID = "AMOUNT_INVALID"
@@ -143,7 +144,10 @@ class ParsedDocument(Contract):
 
 # ---------------------------------------------------------------- documents.classified
 class Detection(BaseModel):
-    status: Literal["matched", "unknown"]
+    """``new_layout``: the vendor's identifiers are printed, but not where its template expects
+    its labels: a new layout version, read with care and shown to an operator."""
+
+    status: Literal["matched", "new_layout", "unknown"]
     template_id: str | None = None
     template_version: int | None = None
     confidence: float = Field(default=0.0, ge=0, le=1)

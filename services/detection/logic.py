@@ -17,6 +17,9 @@ STAGE = "detect"
 CONFIDENCE_IDENTIFIER_AND_KEYWORDS = 0.99
 CONFIDENCE_IDENTIFIER = 0.95
 CONFIDENCE_KEYWORDS = 0.85
+# A layout fits when this share of its anchors stand within this fraction of the page of where they stood.
+LAYOUT_FIT_MIN = 0.6
+LAYOUT_TOLERANCE = 0.04
 
 
 def page_text(doc: ParsedDocument) -> str:
@@ -66,10 +69,30 @@ def detect(doc: ParsedDocument, templates: list[Template]) -> Detection:
             evidence.append("no templates are loaded")
         return Detection(status="unknown", evidence=evidence[:20])
     confidence, template = best
+    fit, why = layout_fit(doc, template)
+    status = "matched" if fit is None or fit >= LAYOUT_FIT_MIN else "new_layout"
     return Detection(
-        status="matched",
+        status=status,
         template_id=template.id,
         template_version=template.version,
-        confidence=confidence,
-        evidence=[e for e in evidence if e.startswith(template.ref)],
+        confidence=confidence if status == "matched" else round(confidence * fit, 4),  # type: ignore[operator]
+        evidence=[e for e in evidence if e.startswith(template.ref)] + [why],
     )
+
+
+def layout_fit(doc: ParsedDocument, template: Template) -> tuple[float | None, str]:
+    """Share of the template's anchors printed where its fingerprint has them (None: no fingerprint)."""
+    if not template.layout:
+        return None, f"{template.ref}: no layout fingerprint"
+    from services.extraction.rules import find_anchors
+
+    hits = 0
+    for phrase, (x, y) in template.layout.items():
+        for page in doc.pages[:2]:
+            spans = find_anchors(page, phrase)
+            if any(abs(s.page.words[s.idx[0]].bbox[0] / page.width - x) <= LAYOUT_TOLERANCE
+                   and abs(s.page.words[s.idx[0]].bbox[1] / page.height - y) <= LAYOUT_TOLERANCE for s in spans):
+                hits += 1
+                break
+    fit = hits / len(template.layout)
+    return fit, f"{template.ref}: {hits} of {len(template.layout)} anchors where the layout has them"

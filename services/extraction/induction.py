@@ -188,9 +188,24 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
         id=template_id, version=version, issuer=name,
         match=MatchRule(keywords=[name], identifiers={k: v for k, v in _identifiers(examples).items() if v}),
         options=options, fields=fields, line_items=induce_line_items(examples, fields),
+        layout=fingerprint(examples[0], fields),
     )
     reproduced = {f: [_reproduces(template.fields[f], ex, f, template) for ex in examples] for f in template.fields}
     return Induced(template, reproduced, dropped)
+
+
+def fingerprint(example: Labeled, fields: dict[str, FieldRule]) -> dict[str, tuple[float, float]]:
+    """Where each field's anchor stands on the first labeled document, as page fractions."""
+    layout = {}
+    for rule in fields.values():
+        for phrase in rule.anchors:
+            for page in example.pages[:2]:
+                spans = find_anchors(page, phrase)
+                if spans:
+                    first = spans[0].page.words[spans[0].idx[0]]
+                    layout[phrase] = (round(first.bbox[0] / page.width, 4), round(first.bbox[1] / page.height, 4))
+                    break
+    return layout
 
 
 def _identifiers(examples: list[Labeled]) -> dict[str, str]:

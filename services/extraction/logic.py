@@ -41,7 +41,7 @@ def embedded_einvoice(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, 
 def template_rules(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """The detected vendor template's anchors and patterns (nothing when no template matched)."""
     template = ctx.templates.get(doc.detection.template_id or "")
-    if template is None or doc.detection.status != "matched":
+    if template is None or doc.detection.status == "unknown":
         return {}, []
     fields = {}
     for name, rule in template.fields.items():

@@ -85,6 +85,11 @@ class Template(_Strict):
     options: Options = Field(default_factory=Options)
     fields: dict[str, FieldRule]
     line_items: LineItemRule | None = None
+    layout: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="Where each anchor stood on the labeled documents (x0, top as page fractions): the "
+                    "layout fingerprint that tells a new layout version from the known one.",
+    )
 
     @field_validator("fields")
     @classmethod

@@ -67,3 +67,15 @@ def test_unknown_template_and_no_text_layer() -> None:
     assert isinstance(result, ExceptionDocument)
     assert result.reasons[:2] == [Reason.NO_TEXT_LAYER, Reason.UNKNOWN_TEMPLATE]
     assert Reason.REQUIRED_FIELD_MISSING in result.reasons
+
+
+def test_new_layout_and_missing_model_reasons() -> None:
+    """A new layout version is flagged; an unknown vendor without a model says the model is missing."""
+    new = doc(GOOD)
+    new.detection = Detection(status="new_layout", template_id="t", template_version=1, confidence=0.5)
+    assert validate(new, RULES).reasons == [Reason.NEW_LAYOUT_VERSION]
+    unknown = validate(doc(GOOD, matched=False), RULES)
+    assert unknown.reasons == [Reason.UNKNOWN_TEMPLATE, Reason.MODEL_UNAVAILABLE]
+    with_model = doc(GOOD, matched=False)
+    with_model.model_version = "layoutlm-x"
+    assert validate(with_model, RULES).reasons == [Reason.UNKNOWN_TEMPLATE]

@@ -48,3 +48,19 @@ def test_unprinted_field_is_reported() -> None:
     layout = next(lay for lay in WORLD if lay.optional_po == 0.0)
     result = induce([labeled_from_truth(*generate(layout, 8, 1))], layout.vendor_id)
     assert result.dropped["purchase_order"] == "not printed on the labeled documents"
+
+
+def test_redesigned_layout_is_a_new_layout_version() -> None:
+    """Same identifiers, labels moved: detection reports a new layout version, not a match."""
+    from dataclasses import replace
+
+    layout = WORLD[2]
+    template = induce([labeled_from_truth(*generate(layout, 8, s)) for s in (1, 2)], layout.vendor_id).template
+    assert template.layout
+    moved = replace(layout, meta_x=50.0 if layout.meta_x != 50.0 else 360.0, meta_y=200.0,
+                    meta_style="below" if layout.meta_style == "right" else "right", table_y=330.0)
+    same, _ = read(generate(layout, 8, 6)[0], [template])
+    redesigned, extracted = read(generate(moved, 8, 6)[0], [template])
+    assert same.status == "matched"
+    assert redesigned.status == "new_layout" and redesigned.template_id == layout.vendor_id
+    assert redesigned.confidence < same.confidence
