@@ -60,7 +60,7 @@ def test_redesigned_layout_is_a_new_layout_version() -> None:
     moved = replace(layout, meta_x=50.0 if layout.meta_x != 50.0 else 360.0, meta_y=200.0,
                     meta_style="below" if layout.meta_style == "right" else "right", table_y=330.0)
     same, _ = read(generate(layout, 8, 6)[0], [template])
-    redesigned, extracted = read(generate(moved, 8, 6)[0], [template])
+    redesigned, _extracted = read(generate(moved, 8, 6)[0], [template])
     assert same.status == "matched"
     assert redesigned.status == "new_layout" and redesigned.template_id == layout.vendor_id
     assert redesigned.confidence < same.confidence
