@@ -58,6 +58,26 @@ def in_process(docs: list[tuple[str, bytes]], settings: Settings) -> dict:
             "parse_ms_per_page": 1000 * parse_seconds / pages, "pages": int(pages)}
 
 
+def model_costs(docs: list[tuple[str, bytes]], settings: Settings) -> dict | None:
+    """Per page: parse, and model inference in fp32 and int8 (the model of ``settings``)."""
+    from services.extraction.model.infer import LayoutModel
+    from services.runtime import model_folder
+
+    folder = model_folder(settings)
+    if folder is None:
+        return None
+    pages = [p for _, pdf in docs for p in parse(pdf, _ref("m", len(pdf)), max_pages=settings.max_pages).pages]
+    out: dict = {"model": folder.name, "pages": len(pages)}
+    for name, int8 in (("fp32", False), ("int8", True)):
+        model = LayoutModel(folder, int8=int8)
+        model.extract(pages[:2])  # warm up
+        started = time.perf_counter()
+        for page in pages:
+            model.extract([page])
+        out[f"{name}_ms_per_page"] = round(1000 * (time.perf_counter() - started) / len(pages), 1)
+    return out
+
+
 def _ref(doc_id: str, size: int):  # type: ignore[no-untyped-def]
     from services.contracts import DocumentRef
 
@@ -65,8 +85,10 @@ def _ref(doc_id: str, size: int):  # type: ignore[no-untyped-def]
                        sha256="0" * 64, size=size, blob_uri="blob://bench", submitted_at=datetime.now(UTC))
 
 
-def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, workers: int, partitions: int) -> dict:
-    cluster = LocalCluster(home, db_url, partitions=partitions).start()
+def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, workers: int, partitions: int,
+                   model_root: Path | None = None) -> dict:
+    env = {"DOCFLOW_MODEL_DIR": str(model_root)} if model_root else {}
+    cluster = LocalCluster(home, db_url, partitions=partitions, env=env).start()
     try:
         for i in range(workers):
             cluster.start_worker(f"bench-{i}")
@@ -103,24 +125,33 @@ def _envelope(doc_id: str, pdf: bytes) -> bytes:
     ).model_dump_json().encode()
 
 
-def bench(count: int, workers: int, partitions: int, db_url: str | None) -> dict:
+def bench(count: int, workers: int, partitions: int, db_url: str | None, *, broker: bool = True,
+          model_root: Path | None = None) -> dict:
     docs = documents(count, seed=42)
     with tempfile.TemporaryDirectory(prefix="docflow-bench-") as tmp:
         home = Path(tmp)
         url = db_url or f"sqlite:///{home / 'bench.db'}"
-        local = in_process(docs, Settings(home=home / "local", database_url=url))
-        streamed = through_broker(docs, home / "cluster", url, workers, partitions)
+        settings = Settings(home=home / "local", database_url=url, model_dir=model_root)
+        local = in_process(docs, settings)
+        model = model_costs(docs[: min(count, 60)], settings)
+        streamed = through_broker(docs, home / "cluster", url, workers, partitions, model_root) if broker else None
     return {"documents": count, "workers": workers, "partitions": partitions,
-            "database": url.split("://")[0], "in_process": local, "broker": streamed}
+            "database": url.split("://")[0], "in_process": local, "model": model, "broker": streamed}
 
 
 def print_report(report: dict) -> None:
-    local, streamed = report["in_process"], report["broker"]
+    local, streamed, model = report["in_process"], report["broker"], report["model"]
     print(f"documents {report['documents']}  workers {report['workers']}  partitions {report['partitions']}  "
           f"database {report['database']}")
     print(f"  in-process  docflow extract path : {local['docs_per_s']:7.1f} docs/s  "
           f"({local['ms_per_doc']:.1f} ms/doc; parse {local['parse_ms_per_page']:.1f} ms/page)")
-    print(f"  through the broker, end to end   : {streamed['docs_per_s']:7.1f} docs/s  "
-          f"latency p50 {streamed['latency_p50_s'] * 1000:.0f} ms  p99 {streamed['latency_p99_s'] * 1000:.0f} ms")
-    print(f"  broker / in-process throughput   : {streamed['docs_per_s'] / local['docs_per_s']:.2f}")
+    if model:
+        print(f"  layout model {model['model']}: fp32 {model['fp32_ms_per_page']} ms/page, "
+              f"int8 {model['int8_ms_per_page']} ms/page  "
+              f"(model / parse: {model['fp32_ms_per_page'] / local['parse_ms_per_page']:.2f} fp32, "
+              f"{model['int8_ms_per_page'] / local['parse_ms_per_page']:.2f} int8)")
+    if streamed:
+        print(f"  through the broker, end to end   : {streamed['docs_per_s']:7.1f} docs/s  "
+              f"latency p50 {streamed['latency_p50_s'] * 1000:.0f} ms  p99 {streamed['latency_p99_s'] * 1000:.0f} ms")
+        print(f"  broker / in-process throughput   : {streamed['docs_per_s'] / local['docs_per_s']:.2f}")
     print(json.dumps(report))

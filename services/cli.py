@@ -199,12 +199,15 @@ def train(corpus: Path, epochs: int, lr: float, batch_size: int, layers: int | N
 @click.option("--workers", type=int, default=1, show_default=True, help="Worker processes.")
 @click.option("--partitions", type=int, default=4, show_default=True)
 @click.option("--database-url", default=None, help="Default: a SQLite file in a temporary folder.")
-def bench(count: int, workers: int, partitions: int, database_url: str | None) -> None:
-    """Benchmark: docs/s and p50/p99 latency through the broker beside the in-process rate."""
+@click.option("--broker/--no-broker", default=True, show_default=True, help="Also measure through the broker.")
+def bench(count: int, workers: int, partitions: int, database_url: str | None, broker: bool) -> None:
+    """Benchmark: docs/s and p50/p99 latency through the broker beside the in-process rate,
+    and the layout model's cost per page (fp32, int8) beside the parse cost."""
     from services.bench import bench as run_bench
     from services.bench import print_report
 
-    print_report(run_bench(count, workers, partitions, database_url))
+    print_report(run_bench(count, workers, partitions, database_url, broker=broker,
+                           model_root=get_settings().model_root))
 
 
 @main.group()

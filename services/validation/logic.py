@@ -25,8 +25,8 @@ def check(doc: ExtractedDocument, rules: RuleSet) -> Validation:
         issues.append(Issue(code=Reason.NO_TEXT_LAYER, message="no page has a text layer, and OCR read nothing"))
     einvoice = any(fv.source.startswith("einvoice:") for fv in doc.fields.values())
     if doc.detection.status == "new_layout" and not einvoice:
-        issues.append(Issue(code=Reason.NEW_LAYOUT_VERSION,
-                            message=f"{doc.detection.template_id}'s identifiers, in a layout its template does not know"))
+        issues.append(Issue(code=Reason.NEW_LAYOUT_VERSION, message=(
+            f"{doc.detection.template_id}'s identifiers, in a layout its template does not know")))
     if doc.detection.status == "unknown" and not einvoice:
         issues.append(Issue(code=Reason.UNKNOWN_TEMPLATE, message="no vendor template matched"))
         if doc.model_version is None and doc.text_layer != "none":
