@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import regex
 
 from services.contracts import FieldValue, LineItem, Page, Word
+from services.extraction.currencies import ISO_4217, SYMBOLS
 from services.extraction.normalise import NORMALISERS, normalise_amount
 from services.extraction.templates import FieldRule, LineItemRule, Options, Template
 from services.parsing.layout import group_lines, union
@@ -149,13 +150,11 @@ def extract_line_items(pages: list[Page], rule: LineItemRule, options: Options) 
             if columns is None:
                 columns = _header_columns(page, row.words, rule)
                 continue
-            if any(_fold(stop) in folded for stop in rule.stop):
+            if any(" ".join(_fold(t) for t in stop.split()) in folded for stop in rule.stop):
                 break
             cells: dict[str, list[Word]] = {}
             for w in words:
-                centre = (w.bbox[0] + w.bbox[2]) / 2
-                name = min(columns, key=lambda c: _distance(centre, columns[c]))
-                cells.setdefault(name, []).append(w)
+                cells.setdefault(_column_of(w, columns), []).append(w)
             text = {k: " ".join(w.text for w in v) for k, v in cells.items()}
             if "amount" in text and _is_amount(text["amount"], options):
                 items.append(
@@ -185,8 +184,21 @@ def _header_columns(page: Page, row: list[int], rule: LineItemRule) -> dict[str,
     return columns if len(columns) >= 2 and "amount" in columns else None
 
 
-def _distance(x: float, column: tuple[float, float]) -> float:
-    return 0.0 if column[0] - 2 <= x <= column[1] + 2 else min(abs(x - column[0]), abs(x - column[1]))
+_NUMBER = regex.compile(r"^[-+(]?\d[\d.,'\u00a0 ]*\)?$")
+
+
+def _column_of(word: Word, columns: dict[str, tuple[float, float]]) -> str:
+    """Text left of every numeric column is description; a number goes to the numeric column it
+    lines up with (left, centre or right: vendors align numbers every way)."""
+    numeric = {name: span for name, span in columns.items() if name != "description"}
+    is_number = bool(_NUMBER.match(word.text)) or word.text.upper() in ISO_4217 or word.text in SYMBOLS
+    if "description" in columns and numeric:
+        left_of_numbers = word.bbox[2] <= min(x0 for x0, _ in numeric.values()) - 2
+        if left_of_numbers or not is_number:
+            return "description"
+    x0, x1 = word.bbox[0], word.bbox[2]
+    return min(numeric or columns, key=lambda c: min(
+        abs(x1 - columns[c][1]), abs(x0 - columns[c][0]), abs((x0 + x1) / 2 - sum(columns[c]) / 2)))
 
 
 def _is_amount(text: str, options: Options) -> bool:

@@ -41,6 +41,9 @@ def test_induced_template_reads_other_documents(layout) -> None:  # type: ignore
             if name in template.fields and want is not None:
                 got = extracted.fields.get(name)
                 assert got is not None and got.value == want, (name, want, got)
+        items = [i.model_dump(include={"description", "quantity", "unit_price", "amount"})
+                 for i in extracted.line_items]
+        assert items == truth["line_items"]
 
 
 def test_unprinted_field_is_reported() -> None:
