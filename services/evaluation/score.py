@@ -141,8 +141,9 @@ def evaluate(truths: list[Truth], preds: dict[str, Prediction], split: dict | No
         groups["new vendors (layouts never trained on)"] = [by_key[d] for d in split.get("test_new_vendors", [])
                                                            if d in by_key]
     if any(t.scanned for t in truths):
-        groups["text layer"] = [t for t in truths if not t.scanned]
-        groups["scanned"] = [t for t in truths if t.scanned]
+        for name, members in list(groups.items()):
+            groups[f"{name} · text layer"] = [t for t in members if not t.scanned]
+            groups[f"{name} · scanned"] = [t for t in members if t.scanned]
     return {
         "documents": len(truths),
         "kinds": dict(Counter(t.kind for t in truths)),
