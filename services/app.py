@@ -38,7 +38,8 @@ def create_app(settings: Settings) -> faust.App:
         broker_rebalance_timeout=settings.rebalance_timeout_s,
     )
     rt = Runtime(settings)
-    rt.templates  # load and check every template before the first event  # noqa: B018
+    # Load and check templates, rules and the layout model before the first event, not during it.
+    rt.extraction  # noqa: B018
     rt.ruleset  # noqa: B018
     engine = make_engine(settings.db_url)
     for agent in AGENTS:
