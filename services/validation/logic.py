@@ -2,65 +2,32 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
 
-from services.contracts import (
-    AcceptedDocument,
-    ExceptionDocument,
-    ExtractedDocument,
-    Issue,
-    Reason,
-    Validation,
-)
-from services.extraction.currencies import ISO_4217
-from services.extraction.normalise import parse_iso_date
+from services.contracts import AcceptedDocument, ExceptionDocument, ExtractedDocument, Issue, Validation
+from services.validation import checks
 from services.validation.rules import RuleSet
 
 STAGE = "validate"
 
+Check = Callable[[ExtractedDocument, RuleSet], list[Issue]]
+
+# The rules, in the order their reasons are listed.
+CHECKS: list[Check] = [
+    checks.readable,          # a text layer, or OCR that read something
+    checks.template_known,    # a known vendor layout, or a model to read an unknown one
+    checks.einvoice_printed,  # an embedded e-invoice agrees with its print
+    checks.required,          # the fields every invoice must have
+    checks.formats,           # decimals, ISO dates, ISO 4217
+    checks.arithmetic,        # net + tax = total; items add up; quantity x price = amount
+    checks.dates,             # plausible dates; due not before issue
+    checks.identifiers,       # IBAN and VAT id check digits
+    checks.confidence,        # per-field (and per-vendor) confidence thresholds
+]
+
 
 def check(doc: ExtractedDocument, rules: RuleSet) -> Validation:
-    issues: list[Issue] = []
-    if doc.text_layer == "none" and not (doc.ocr and doc.fields):
-        issues.append(Issue(code=Reason.NO_TEXT_LAYER, message="no page has a text layer, and OCR read nothing"))
-    einvoice = any(fv.source.startswith("einvoice:") for fv in doc.fields.values())
-    if doc.detection.status == "new_layout" and not einvoice:
-        issues.append(Issue(code=Reason.NEW_LAYOUT_VERSION, message=(
-            f"{doc.detection.template_id}'s identifiers, in a layout its template does not know")))
-    if doc.detection.status == "unknown" and not einvoice:
-        issues.append(Issue(code=Reason.UNKNOWN_TEMPLATE, message="no vendor template matched"))
-        if doc.model_version is None and doc.text_layer != "none":
-            issues.append(Issue(code=Reason.MODEL_UNAVAILABLE,
-                                message="no layout model is trained yet to read an unknown vendor (docflow train)"))
-
-    def value(name: str) -> str | None:
-        found = doc.fields.get(name)
-        return found.value if found else None
-
-    for name, fv in doc.fields.items():
-        if fv.source.startswith("einvoice:") and fv.confidence < 0.9:
-            issues.append(Issue(code=Reason.EINVOICE_PRINT_MISMATCH, field=name,
-                                message=f"the embedded e-invoice's {name} is not what the page prints"))
-    for name in rules.required:
-        if not value(name):
-            issues.append(Issue(code=Reason.REQUIRED_FIELD_MISSING, field=name, message=f"{name} is required"))
-    for name in rules.amount_fields:
-        raw = value(name)
-        if raw:
-            try:
-                Decimal(raw)
-            except InvalidOperation:
-                issues.append(Issue(code=Reason.AMOUNT_INVALID, field=name, message=f"{name} is not a decimal"))
-    for name in rules.date_fields:
-        raw = value(name)
-        if raw:
-            try:
-                parse_iso_date(raw)
-            except ValueError:
-                issues.append(Issue(code=Reason.DATE_INVALID, field=name, message=f"{name} is not an ISO date"))
-    currency = value("currency")
-    if currency and currency not in ISO_4217:
-        issues.append(Issue(code=Reason.CURRENCY_INVALID, field="currency", message="not an ISO 4217 code"))
+    issues = [issue for rule in CHECKS for issue in rule(doc, rules)]
     return Validation(ok=not issues, issues=issues)
 
 

@@ -24,11 +24,12 @@ GOOD = {
     "vendor_name": "Acme", "invoice_number": "A-1", "invoice_date": "2025-02-01", "due_date": "2025-03-01",
     "currency": "EUR", "net_amount": "10.00", "tax_amount": "1.90", "total_amount": "11.90",
 }
+SUBMITTED = datetime(2025, 2, 10, tzinfo=UTC)
 
 
 def doc(fields: dict[str, str | None], *, matched: bool = True, text_layer: str = "full") -> ExtractedDocument:
     ref = DocumentRef(document_id="d", source="t", filename="f", content_type="application/pdf",
-                      sha256="0" * 64, size=1, blob_uri="b", submitted_at=datetime.now(UTC))
+                      sha256="0" * 64, size=1, blob_uri="b", submitted_at=SUBMITTED)
     detection = Detection(status="matched", template_id="t", template_version=1, confidence=0.99) if matched \
         else Detection(status="unknown")
     return ExtractedDocument(
@@ -79,3 +80,53 @@ def test_new_layout_and_missing_model_reasons() -> None:
     with_model = doc(GOOD, matched=False)
     with_model.model_version = "layoutlm-x"
     assert validate(with_model, RULES).reasons == [Reason.UNKNOWN_TEMPLATE]
+
+
+def items_doc(fields: dict, items: list[tuple[str, str, str]]) -> ExtractedDocument:
+    from services.contracts import LineItem
+
+    d = doc(fields)
+    d.line_items = [LineItem(description="x", quantity=q, unit_price=p, amount=a) for q, p, a in items]
+    return d
+
+
+@pytest.mark.parametrize(
+    ("fields", "items", "reasons"),
+    [
+        ({}, [("2", "5.00", "10.00")], []),
+        ({"total_amount": "11.91"}, [], []),  # within the one-cent tolerance
+        ({"total_amount": "11.95"}, [], [Reason.TOTAL_MISMATCH]),
+        ({}, [("2", "5.00", "10.00"), ("1", "0.50", "0.50")], [Reason.LINE_ITEMS_MISMATCH]),
+        ({}, [("3", "5.00", "10.00")], [Reason.LINE_ITEM_ARITHMETIC]),
+        ({"due_date": "2025-01-01"}, [], [Reason.DUE_BEFORE_ISSUE]),
+        ({"due_date": "2027-01-01"}, [], [Reason.DATE_OUT_OF_RANGE]),
+        ({"invoice_date": "2015-02-01", "due_date": None}, [], [Reason.DATE_OUT_OF_RANGE]),
+        ({"vendor_iban": "DE24969811816785102541"}, [], []),
+        ({"vendor_iban": "DE24969811816785102542"}, [], [Reason.IBAN_INVALID]),
+        ({"vendor_vat_id": "FR40303265045"}, [], []),
+        ({"vendor_vat_id": "FR41303265045"}, [], [Reason.VAT_ID_INVALID]),
+        ({"vendor_vat_id": "CH123456789"}, [], []),  # no check digits known: not judged
+    ],
+    ids=["consistent", "total-cent", "total", "items-sum", "item-arithmetic", "due-before-issue", "payment-term", "too-old",
+         "iban-ok", "iban-bad", "vat-ok", "vat-bad", "vat-unknown-country"],
+)
+def test_consistency_rules(fields: dict, items: list, reasons: list) -> None:
+    """Arithmetic, date and identifier rules, each passing and failing with its own reason."""
+    result = validate(items_doc(GOOD | {"net_amount": "10.00"} | fields, items), RULES)
+    assert (result.reasons if isinstance(result, ExceptionDocument) else []) == reasons
+
+
+def test_confidence_thresholds_per_field_and_vendor() -> None:
+    """Below the field's threshold goes to review; a vendor may be held to a stricter one."""
+    from services.validation.rules import Confidence
+
+    d = doc(GOOD)
+    d.fields["total_amount"] = FieldValue(value="119.00", confidence=0.88, source="model:x")
+    d.fields["net_amount"] = FieldValue(value="100.00", confidence=0.88, source="model:x")
+    d.fields["tax_amount"] = FieldValue(value="19.00", confidence=0.88, source="model:x")
+    d.fields["total_amount"] = FieldValue(value="119.00", confidence=0.88, source="model:x")
+    result = validate(d, RULES)
+    assert result.reasons == [Reason.LOW_CONFIDENCE]
+    assert [i.field for i in result.validation.issues] == ["total_amount"]  # 0.88 < 0.90; others need 0.80
+    strict = RULES.model_copy(update={"confidence": Confidence(default=0.8, vendors={"t": {"net_amount": 0.9}})})
+    assert [i.field for i in validate(d, strict).validation.issues] == ["net_amount"]
