@@ -107,8 +107,8 @@ def items_doc(fields: dict, items: list[tuple[str, str, str]]) -> ExtractedDocum
         ({"vendor_vat_id": "FR41303265045"}, [], [Reason.VAT_ID_INVALID]),
         ({"vendor_vat_id": "CH123456789"}, [], []),  # no check digits known: not judged
     ],
-    ids=["consistent", "total-cent", "total", "items-sum", "item-arithmetic", "due-before-issue", "payment-term", "too-old",
-         "iban-ok", "iban-bad", "vat-ok", "vat-bad", "vat-unknown-country"],
+    ids=["consistent", "total-cent", "total", "items-sum", "item-arithmetic", "due-before-issue", "payment-term",
+         "too-old", "iban-ok", "iban-bad", "vat-ok", "vat-bad", "vat-unknown-country"],
 )
 def test_consistency_rules(fields: dict, items: list, reasons: list) -> None:
     """Arithmetic, date and identifier rules, each passing and failing with its own reason."""
