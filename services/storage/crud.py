@@ -15,6 +15,7 @@ from services.storage.models import (
     DocumentState,
     ExceptionRecord,
     Extraction,
+    InvoiceKey,
     StageTransition,
 )
 
@@ -129,6 +130,20 @@ def save_extractions(session: Session, *, document_id: str, fields: dict[str, Fi
     ]
     if rows:
         _insert_ignore(session, Extraction, rows, ["document_id", "field"])
+
+
+def claim_invoice(session: Session, *, vendor_key: str, invoice_number: str, document_id: str) -> str | None:
+    """Record that ``document_id`` is the vendor's invoice ``invoice_number``; returns the id of
+    another document that already holds that number (a duplicate), else None. Idempotent."""
+    _insert_ignore(
+        session, InvoiceKey,
+        {"vendor_key": vendor_key[:200], "invoice_number": invoice_number[:200], "document_id": document_id,
+         "at": _now()},
+        ["vendor_key", "invoice_number"],
+    )
+    holder = session.exec(select(InvoiceKey.document_id).where(
+        InvoiceKey.vendor_key == vendor_key[:200], InvoiceKey.invoice_number == invoice_number[:200])).one()
+    return None if holder == document_id else holder
 
 
 def document_view(session: Session, *, document_id: str) -> dict[str, Any] | None:

@@ -79,3 +79,14 @@ class ExceptionRecord(SQLModel, table=True):
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     status: str = Field(default="open", index=True, max_length=20)
     created_at: datetime = Field(default_factory=_now)
+
+
+class InvoiceKey(SQLModel, table=True):
+    """One accepted invoice per vendor and number: the duplicate-invoice check."""
+
+    __tablename__ = "invoice_keys"
+
+    vendor_key: str = Field(primary_key=True, max_length=200)
+    invoice_number: str = Field(primary_key=True, max_length=200)
+    document_id: str = Field(index=True, max_length=128)
+    at: datetime = Field(default_factory=_now)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from services import topics
 from services.codec import decode
 from services.contracts import AcceptedDocument, ExtractedDocument
+from services.storage import crud
+from services.storage.db import session_scope
 from services.transport import Emit, Event, StageAgent
-from services.validation.logic import STAGE, validate
+from services.validation.logic import STAGE, duplicate, invoice_key, validate
 
 
 class ValidateAgent(StageAgent):
@@ -20,6 +22,13 @@ class ValidateAgent(StageAgent):
         if self.already_done(event.document_id):
             return None
         result = validate(extracted, self.rt.ruleset)
+        key = invoice_key(extracted)
+        if isinstance(result, AcceptedDocument) and key is not None:
+            with session_scope(self.engine) as s:
+                holder = crud.claim_invoice(s, vendor_key=key[0], invoice_number=key[1],
+                                            document_id=event.document_id)
+            if holder is not None:
+                result = duplicate(result, holder)
         if isinstance(result, AcceptedDocument):
             return Emit(topics.ACCEPTED, result, outcome="accepted")
         return Emit(topics.EXCEPTIONS, result, outcome="exception", reasons=[str(r) for r in result.reasons])

@@ -85,3 +85,13 @@ def test_document_view(engine) -> None:  # type: ignore[no-untyped-def]
     assert [h["stage"] for h in view["history"]] == ["intake", "parse"]
     assert view["fields"]["currency"] == {"value": "EUR", "confidence": 0.98, "source": "t@1", "page": 1,
                                           "bbox": [1, 2, 3, 4], "raw": "EUR"}
+
+
+def test_invoice_numbers_are_claimed_once(engine) -> None:  # type: ignore[no-untyped-def]
+    """The first document to claim a vendor's invoice number keeps it; a second is told who has it."""
+    with session_scope(engine) as s:
+        assert crud.claim_invoice(s, vendor_key="acme", invoice_number="A1", document_id="d1") is None
+    with session_scope(engine) as s:
+        assert crud.claim_invoice(s, vendor_key="acme", invoice_number="A1", document_id="d1") is None  # again
+        assert crud.claim_invoice(s, vendor_key="acme", invoice_number="A1", document_id="d2") == "d1"
+        assert crud.claim_invoice(s, vendor_key="other", invoice_number="A1", document_id="d2") is None

@@ -130,3 +130,17 @@ def test_confidence_thresholds_per_field_and_vendor() -> None:
     assert [i.field for i in result.validation.issues] == ["total_amount"]  # 0.88 < 0.90; others need 0.80
     strict = RULES.model_copy(update={"confidence": Confidence(default=0.8, vendors={"t": {"net_amount": 0.9}})})
     assert [i.field for i in validate(d, strict).validation.issues] == ["net_amount"]
+
+
+def test_invoice_key_and_duplicate() -> None:
+    """Vendor and number as the duplicate check compares them; a duplicate becomes an exception."""
+    from services.validation.logic import duplicate, invoice_key
+
+    d = doc(GOOD | {"invoice_number": "inv 2025/1"})
+    assert invoice_key(d) == ("t", "INV20251")
+    unknown = doc(GOOD | {"vendor_vat_id": "FR 40 303 265 045"}, matched=False)
+    assert invoice_key(unknown) == ("vendor_vat_id:FR40303265045", "A1")
+    accepted = validate(d, RULES)
+    assert isinstance(accepted, AcceptedDocument)
+    dup = duplicate(accepted, "d-first")
+    assert dup.reasons == [Reason.DUPLICATE_INVOICE] and "d-first" in dup.validation.issues[0].message
