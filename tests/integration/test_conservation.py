@@ -102,8 +102,9 @@ def test_conservation_with_sigkill(cluster: LocalCluster) -> None:
     # Other bytes, but the same vendor's invoice number as an accepted document: not booked twice.
     vendor, serial = original.split("-")[1], int(original.split("-")[2])
     rebilled, _ = generate(LAYOUTS[vendor], seed=99, serial=serial, items=9)
-    cluster.publish([("bad-duplicate_invoice", bad.envelope("bad-duplicate_invoice", rebilled).model_dump_json().encode())])
-    expected["bad-duplicate_invoice"] = ("exception", "DUPLICATE_INVOICE")
+    rebill_id = "bad-duplicate_invoice"
+    cluster.publish([(rebill_id, bad.envelope(rebill_id, rebilled).model_dump_json().encode())])
+    expected[rebill_id] = ("exception", "DUPLICATE_INVOICE")
     results = cluster.terminal(set(expected), timeout=120, settle=5)
 
     # Topics: exactly one terminal record per id, nothing for ids nobody sent.
