@@ -12,7 +12,9 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 from services.broker import EmbeddedBroker, create_topics, wait_for_port
 from services.log_setup import configure, get_logger
@@ -20,8 +22,25 @@ from services.settings import Settings
 from services.storage.db import upgrade
 
 
-def _spawn(args: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "services.cli", *args], env=env)
+def _spawn(args: list[str], env: dict[str, str], log_path: Path) -> subprocess.Popen[bytes]:
+    """A child process whose output goes to its log file under the home and to this terminal."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "services.cli", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+    threading.Thread(target=_tee, args=(proc, log_path), daemon=True).start()
+    return proc
+
+
+def _tee(proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            log.write(line)
+            log.flush()
+            sys.stderr.buffer.write(line)
+            sys.stderr.buffer.flush()
 
 
 def run_up(settings: Settings, *, port: int, host: str, workers: int) -> int:
@@ -54,12 +73,14 @@ def run_up(settings: Settings, *, port: int, host: str, workers: int) -> int:
             "DOCFLOW_HOME": str(home), "DOCFLOW_BROKER": bootstrap, "DOCFLOW_DATABASE_URL": settings.db_url,
             "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir), "HF_HUB_OFFLINE": "1",
         }
-        for i in range(workers):
-            children[f"worker-{i}"] = _spawn(["worker"], env)
-        children["web"] = _spawn(["web", "--port", str(port), "--host", host], env)
+        logs = home / "logs"
+        commands = {f"worker-{i}": ["worker"] for i in range(workers)} | {
+            "web": ["web", "--port", str(port), "--host", host]}
+        for name, args in commands.items():
+            children[name] = _spawn(args, env, logs / f"{name}.log")
         wait_for_port(host, port, timeout=30)
         log.info("docflow is up", http=f"http://{host}:{port}", broker=bootstrap, home=str(home),
-                 workers=workers, database=settings.db_url.split("@")[-1])
+                 workers=workers, database=settings.db_url.split("@")[-1], logs=str(logs))
         while not stopping:
             time.sleep(0.5)
             for name, proc in list(children.items()):
@@ -67,8 +88,7 @@ def run_up(settings: Settings, *, port: int, host: str, workers: int) -> int:
                 if code is not None and not stopping:
                     log.warning("process exited; restarting", process=name, code=code)
                     time.sleep(1)
-                    children[name] = _spawn(["worker"] if name.startswith("worker") else
-                                            ["web", "--port", str(port), "--host", host], env)
+                    children[name] = _spawn(commands[name], env, logs / f"{name}.log")
         return 0
     finally:
         log.info("stopping", processes=len(children))
