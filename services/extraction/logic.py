@@ -72,19 +72,23 @@ AUTHORITATIVE = "einvoice:"  # values from these sources are never overruled, on
 
 
 def merge(first: FieldValue | None, second: FieldValue | None) -> FieldValue | None:
-    """Agreement raises confidence (both would have to be wrong); disagreement lowers the
-    winner's by how sure the other one was. The earlier extractor wins a tie."""
+    """Combine one field's values from two extractors, ``first`` the earlier (more specific) one.
+
+    Agreement raises confidence (both would have to be wrong). On disagreement the earlier
+    extractor's value stays, less sure by as much as the other one was sure, so that a real
+    disagreement falls under the confidence threshold and reaches an operator. An
+    authoritative source (an embedded e-invoice) is never overruled.
+    """
     if first is None or second is None:
         return first or second
-    if first.source.startswith(AUTHORITATIVE) and first.value != second.value:
-        return first
     if first.value == second.value:
         return first.model_copy(update={
             "confidence": round(1 - (1 - first.confidence) * (1 - second.confidence), 4),
             "source": f"{first.source}+{second.source}",
         })
-    winner, loser = (first, second) if first.confidence >= second.confidence else (second, first)
-    return winner.model_copy(update={"confidence": round(winner.confidence * (1 - 0.5 * loser.confidence), 4)})
+    if first.source.startswith(AUTHORITATIVE):
+        return first
+    return first.model_copy(update={"confidence": round(first.confidence * (1 - 0.5 * second.confidence), 4)})
 
 
 def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:

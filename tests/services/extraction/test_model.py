@@ -95,13 +95,14 @@ def test_calibration_is_monotone() -> None:
 
 
 def test_merge() -> None:
-    """Agreement raises confidence; disagreement keeps the surer value, less sure."""
+    """Agreement raises confidence; disagreement keeps the earlier extractor's value, less sure."""
     rule = FieldValue(value="A", confidence=0.9, source="t@1")
     same = FieldValue(value="A", confidence=0.8, source="model:x")
     other = FieldValue(value="B", confidence=0.6, source="model:x")
     assert merge(rule, same).confidence == pytest.approx(0.98)
     assert merge(rule, other).value == "A" and merge(rule, other).confidence == pytest.approx(0.63)
     assert merge(None, other) is other
+    assert merge(other, rule).value == "B" and merge(other, rule).confidence == pytest.approx(0.33)
 
 
 def test_train_load_and_extract(tmp_path: Path) -> None:
