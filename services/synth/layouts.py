@@ -54,6 +54,7 @@ class Layout:
     stamp: str | None = None
     optional_po: float = 0.7  # share of documents that print a purchase order
     optional_due: float = 1.0  # share that print a due date
+    buyer: str = "none"  # where the buyer's name and address stand: none | left | right
 
 
 NORTHWIND = Layout(
@@ -222,6 +223,7 @@ def procedural_layout(index: int, seed: int = 0) -> Layout:
         stamp=rng.choice(vocab.STAMPS) if rng.random() < 0.25 else None,
         optional_po=rng.choice((0.0, 0.5, 0.9)),
         optional_due=rng.choice((0.6, 1.0)),
+        buyer=rng.choice(("left", "left", "right", "none")) if meta_x != 50.0 else rng.choice(("right", "none")),
     )
 
 

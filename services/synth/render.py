@@ -246,15 +246,31 @@ def render(layout: Layout, inv: Invoice, rng: random.Random | None = None) -> tu
     if inv.purchase_order:
         meta.append(("purchase_order", inv.purchase_order, "purchase_order", inv.purchase_order))
     y = layout.meta_y + jitter
+    # Values stand right of the longest label, however long the vendor's wording.
+    dx = max(layout.meta_dx, 10 + max(pdfmetrics.stringWidth(lbl(k), p.regular, size) for k, *_ in meta))
     for key, printed, field, value in meta:
         if layout.meta_style == "right":
             p.text(layout.meta_x, y, lbl(key))
-            p.text(layout.meta_x + layout.meta_dx, y, printed, field=field, value=value)
+            p.text(layout.meta_x + dx, y, printed, field=field, value=value)
             y += size + 6
         else:
             p.text(layout.meta_x, y, lab[key], bold=True)
             p.text(layout.meta_x, y + size + 2, printed, field=field, value=value)
             y += 2 * size + 8
+
+    if layout.buyer != "none":
+        # The buyer's block: a company name and address that are not the vendor's. Left under the
+        # vendor when the meta block stands right; otherwise under the meta block.
+        buyer = (rng.choice(vocab.BUYER_NAMES) + " " + rng.choice(("GmbH", "Ltd", "SA", "B.V.", "S.L.", ""))).strip()
+        buyer_labels = vocab.BUYER_LABELS[layout.language]
+        left = layout.buyer == "left" and layout.meta_x >= 300
+        bx, by = (layout.header_x, max(y_info + 26, 150.0)) if left else (max(layout.meta_x, 300.0), y + 14)
+        p.text(bx, by, buyer_labels[rng.randrange(len(buyer_labels))], bold=True, size=size - 0.5)
+        p.text(bx, by + size + 4, buyer)
+        p.text(bx, by + 2 * (size + 4), rng.choice(vocab.STREETS[layout.language]).format(n=rng.randint(1, 99)))
+        buyer_bottom = by + 3 * (size + 4)
+    else:
+        buyer_bottom = 0.0
 
     # Line-item table: description left, numbers right-aligned in their columns.
     order = layout.column_order
@@ -270,7 +286,7 @@ def render(layout: Layout, inv: Invoice, rng: random.Random | None = None) -> tu
         pdf.line(x_desc, p.height - y - 4, p.width - 50, p.height - y - 4)
         return y + size + 10
 
-    y = header(max(y + 20, layout.table_y + jitter))
+    y = header(max(y + 20, layout.table_y + jitter, buyer_bottom + 24))
     for n, (desc, qty, price, amount) in enumerate(inv.items):
         if y > p.height - 110:
             p.new_page()
@@ -300,10 +316,11 @@ def render(layout: Layout, inv: Invoice, rng: random.Random | None = None) -> tu
     for note in layout.notes:
         y += size + 4
         p.text(layout.header_x, y, note, size=size - 0.5)
-    if layout.stamp:
+    if layout.stamp and y + 70 < p.height - 70:
+        # Under the totals, clear of any value (a stamp over a value would hide it from the reader).
         pdf.saveState()
         pdf.setFillColorRGB(0.8, 0.1, 0.1)
-        pdf.translate(380, p.height - 700)
+        pdf.translate(380, p.height - (y + 60))
         pdf.rotate(18)
         pdf.setFont(p.bold, 28)
         pdf.drawString(0, 0, layout.stamp)

@@ -8,7 +8,7 @@ LANGUAGES = ("en", "de", "fr", "es", "nl")
 LABELS: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {
         "title": ("INVOICE", "Invoice", "TAX INVOICE", "Sales Invoice"),
-        "invoice_number": ("Invoice No.", "Invoice Number", "Invoice #", "Inv. No.", "Document No."),
+        "invoice_number": ("Invoice No.", "Invoice Number", "Invoice #", "Inv. No.", "Document No.", "Invoice"),
         "invoice_date": ("Invoice Date", "Date", "Date of Issue", "Issue Date"),
         "due_date": ("Due Date", "Payment Due", "Pay By", "Due"),
         "purchase_order": ("PO Number", "Your Order", "Purchase Order", "Order Ref."),
@@ -16,7 +16,7 @@ LABELS: dict[str, dict[str, tuple[str, ...]]] = {
         "delivery": ("Delivery Date", "Shipped", "Dispatch Date"),
         "net_amount": ("Subtotal", "Net Amount", "Total excl. VAT", "Net Total"),
         "tax_amount": ("VAT", "Tax", "VAT Amount", "Sales Tax"),
-        "total_amount": ("Total", "Total Due", "Amount Due", "Grand Total", "Balance Due"),
+        "total_amount": ("Total", "Total Due", "Amount Due", "Grand Total", "Balance Due", "Invoice Total"),
         "vat": ("VAT No.", "VAT Reg. No.", "VAT ID", "Tax ID"),
         "iban": ("IBAN", "Bank IBAN", "IBAN No."),
         "currency": ("Currency", "Billing Currency"),
@@ -30,15 +30,15 @@ LABELS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "de": {
         "title": ("RECHNUNG", "Rechnung"),
-        "invoice_number": ("Rechnungsnummer", "Rechnungs-Nr.", "Rechnung Nr.", "Beleg-Nr."),
-        "invoice_date": ("Rechnungsdatum", "Datum", "Belegdatum"),
+        "invoice_number": ("Rechnungsnummer", "Rechnungs-Nr.", "Rechnung Nr.", "Beleg-Nr.", "Belegnummer", "Nr."),
+        "invoice_date": ("Rechnungsdatum", "Datum", "Belegdatum", "Rechnungsdatum/Leistungsdatum"),
         "due_date": ("Fällig am", "Zahlbar bis", "Fälligkeitsdatum"),
         "purchase_order": ("Bestellnummer", "Ihre Bestellung", "Auftragsnummer"),
         "customer": ("Kundennummer", "Kunden-Nr."),
         "delivery": ("Lieferdatum", "Leistungsdatum"),
-        "net_amount": ("Nettobetrag", "Summe netto", "Zwischensumme"),
+        "net_amount": ("Nettobetrag", "Summe netto", "Zwischensumme", "Nettosumme", "Warenwert netto"),
         "tax_amount": ("MwSt.", "Umsatzsteuer", "USt."),
-        "total_amount": ("Gesamtbetrag", "Rechnungsbetrag", "Endbetrag", "Summe brutto"),
+        "total_amount": ("Gesamtbetrag", "Rechnungsbetrag", "Endbetrag", "Summe brutto", "Zahlbetrag", "Gesamtsumme"),
         "vat": ("USt-IdNr.", "USt-ID", "Umsatzsteuer-ID"),
         "iban": ("IBAN", "Bankverbindung IBAN"),
         "currency": ("Währung",),
@@ -51,7 +51,7 @@ LABELS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "fr": {
         "title": ("FACTURE", "Facture"),
-        "invoice_number": ("N° de facture", "Facture n°", "Numéro de facture", "Réf. facture"),
+        "invoice_number": ("N° de facture", "Facture n°", "Numéro de facture", "Réf. facture", "FACTURE N°"),
         "invoice_date": ("Date de facture", "Date", "Date d'émission"),
         "due_date": ("Échéance", "Date d'échéance", "À payer avant le"),
         "purchase_order": ("Bon de commande", "Votre commande", "Réf. commande"),
@@ -194,4 +194,16 @@ PRODUCTS = {
            "Bureaustoel ergonomisch", "Onderhoud (uren)", "Advies dagtarief", "Kabelbinders 200mm",
            "Veiligheidshandschoenen maat L", "Hydraulische slang 1/2 inch", "Verzendkosten"),
 }
+# The other party: every real invoice names its buyer, a name the vendor field must not take.
+BUYER_LABELS = {
+    "en": ("Bill to", "Invoice to", "Customer", "Sold to"),
+    "de": ("Rechnungsempfänger", "Kunde", "Rechnungsadresse", "An"),
+    "fr": ("Facturer à", "Client", "Adresse de facturation"),
+    "es": ("Facturar a", "Cliente", "Datos del cliente"),
+    "nl": ("Factuuradres", "Klant", "Aan"),
+}
+BUYER_NAMES = ("Kunden AG Mitte", "Globex Retail", "Initech Services", "Umbrella Hospitality", "Stark Components",
+               "Wayne Facilities", "Acme Widgets", "Hooli Europe", "Soylent Foods", "Vandelay Imports",
+               "Pied Piper Labs", "Massive Dynamic", "Cyberdyne Office", "Tyrell Logistics", "Oscorp Supplies")
+
 STAMPS = ("PAID", "COPY", "ORIGINAL", "DUPLICATE", "BEZAHLT", "PAYÉ", "PAGADO", "BETAALD")
