@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 
 from services.contracts import IncomingDocument
@@ -13,20 +14,24 @@ from services.runtime import Runtime
 from services.settings import Settings
 from services.storage.blobs import sha256_hex
 
-_runtime: Runtime | None = None
+_runtimes: dict[str, Runtime] = {}
 
 
 def extract_file(path: Path, settings: Settings) -> dict:
-    global _runtime
-    if _runtime is None or _runtime.settings is not settings:
-        _runtime = Runtime(settings)
+    # One runtime (templates, model) per process and configuration: tasks arrive with a fresh
+    # copy of the settings each, and loading the model per document would cost more than reading it.
+    key = settings.model_dump_json()
+    _runtime = _runtimes.get(key)
+    if _runtime is None:
+        _runtime = _runtimes[key] = Runtime(settings)
     data = path.read_bytes()
-    settings.inline_content_limit = max(settings.inline_content_limit, len(data))
     envelope = IncomingDocument(
         document_id=f"doc-{sha256_hex(data)[:32]}", source="cli", filename=path.name,
         content=base64.b64encode(data).decode(),
     )
-    return extract_report(run(envelope, _runtime))
+    # A local file is not a Kafka message: only the document size limit applies, not the inline one.
+    limits = replace(_runtime.limits, inline_content_limit=max(_runtime.limits.inline_content_limit, len(data)))
+    return extract_report(run(envelope, _runtime, limits=limits))
 
 
 def _task(args: tuple[Path, Path, Settings]) -> str:

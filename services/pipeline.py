@@ -47,12 +47,12 @@ class Outcome:
         return []
 
 
-def run(envelope: IncomingDocument, rt: Runtime) -> Outcome:
+def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None) -> Outcome:
     """intake -> parse -> detect -> extract -> validate, for one envelope."""
     document_id = assign_document_id(envelope, None, b"")
     stage = INTAKE
     try:
-        ref = intake(envelope, document_id, blobs=rt.blobs, limits=rt.limits)
+        ref = intake(envelope, document_id, blobs=rt.blobs, limits=limits or rt.limits)
         stage = PARSE
         parsed = parse(rt.blobs.get(ref.blob_uri), ref, max_pages=rt.settings.max_pages)
     except UnreadableDocument as exc:

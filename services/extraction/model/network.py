@@ -27,7 +27,9 @@ def tokenizer_from(path: Path):  # type: ignore[no-untyped-def]
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+    tokenizer.model_max_length = 1 << 30  # pages are split into windows by features.windows, not truncated
+    return tokenizer
 
 
 def from_minilm(layers: int | None = None):  # type: ignore[no-untyped-def]
