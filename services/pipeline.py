@@ -18,7 +18,7 @@ from services.detection.logic import detect
 from services.errors import UnreadableDocument
 from services.extraction.logic import extract
 from services.intake.logic import STAGE as INTAKE
-from services.intake.logic import assign_document_id, intake
+from services.intake.logic import Limits, assign_document_id, intake
 from services.parsing.logic import STAGE as PARSE
 from services.parsing.logic import parse
 from services.runtime import Runtime
