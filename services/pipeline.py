@@ -13,15 +13,19 @@ from services.contracts import (
     DeadLetter,
     ExceptionDocument,
     IncomingDocument,
+    Reason,
 )
+from services.detection.logic import STAGE as DETECT
 from services.detection.logic import detect
 from services.errors import UnreadableDocument
+from services.extraction.logic import STAGE as EXTRACT
 from services.extraction.logic import extract
 from services.intake.logic import STAGE as INTAKE
 from services.intake.logic import Limits, assign_document_id, intake
 from services.parsing.logic import STAGE as PARSE
 from services.parsing.logic import parse
 from services.runtime import Runtime
+from services.validation.logic import STAGE as VALIDATE
 from services.validation.logic import validate
 
 Terminal = AcceptedDocument | ExceptionDocument | DeadLetter
@@ -55,14 +59,23 @@ def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None
         ref = intake(envelope, document_id, blobs=rt.blobs, limits=limits or rt.limits)
         stage = PARSE
         parsed = parse(rt.blobs.get(ref.blob_uri), ref, max_pages=rt.settings.max_pages)
+        stage = DETECT
+        classified = ClassifiedDocument(**dict(parsed), detection=detect(parsed, rt.templates))
+        stage = EXTRACT
+        extracted = extract(classified, rt.extraction)
+        stage = VALIDATE
+        return Outcome(document_id, validate(extracted, rt.ruleset))
     except UnreadableDocument as exc:
-        return Outcome(document_id, DeadLetter(
-            document_id=document_id, stage=stage, reason=exc.reason, message=exc.message,
-            source_topic="in-process", filename=envelope.filename,
-        ))
-    classified = ClassifiedDocument(**dict(parsed), detection=detect(parsed, rt.templates))
-    extracted = extract(classified, rt.extraction)
-    return Outcome(document_id, validate(extracted, rt.ruleset))
+        return _dead(document_id, envelope, stage, exc.reason, exc.message)
+    except Exception as exc:  # as in the agents: a bug dead-letters the document, it does not stop the run
+        return _dead(document_id, envelope, stage, Reason.INTERNAL_ERROR, f"{type(exc).__name__} in {stage}")
+
+
+def _dead(document_id: str, envelope: IncomingDocument, stage: str, reason: Reason, message: str) -> Outcome:
+    return Outcome(document_id, DeadLetter(
+        document_id=document_id, stage=stage, reason=reason, message=message, source_topic="in-process",
+        filename=envelope.filename,
+    ))
 
 
 def extract_report(outcome: Outcome) -> dict:

@@ -54,12 +54,14 @@ def normalise_amount(raw: str, decimal_separator: str | None = None) -> str:
         raise ValueError(f"not an amount: {raw!r}")
     sep = decimal_separator or _guess_decimal_separator(digits)
     digits = digits.replace(".", "").replace(",", ".") if sep == "," else digits.replace(",", "")
+    if len(digits.replace(".", "")) > 15:  # a trillion with cents: longer digit runs are ids, not amounts
+        raise ValueError(f"not an amount: {raw!r}")
     try:
         value = Decimal(digits)
+        value = -value if negative else value
+        return str(value.quantize(Decimal("0.01")))
     except InvalidOperation:
         raise ValueError(f"not an amount: {raw!r}") from None
-    value = -value if negative else value
-    return str(value.quantize(Decimal("0.01")))
 
 
 def _guess_decimal_separator(digits: str) -> str:

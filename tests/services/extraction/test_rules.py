@@ -101,3 +101,10 @@ def test_pathological_pattern_is_cut_off() -> None:
     started = time.perf_counter()
     assert extract_field([page], rule, template, timeout=0.05) is None
     assert time.perf_counter() - started < 2
+
+
+def test_digit_runs_too_long_for_an_amount() -> None:
+    """A long run of digits (an account number, a GLN) is not an amount, and never crashes the normaliser."""
+    for raw in ("1" * 40, "4000001123452 4000001987658 12,00 99999999999999"):
+        with pytest.raises(ValueError):
+            normalise_amount(raw)
