@@ -30,7 +30,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from services import topics
-from services.codec import encode
+from services.codec import C, decode, encode
 from services.contracts import Contract, DeadLetter, Reason
 from services.errors import UnreadableDocument
 from services.intake.logic import assign_document_id
@@ -97,6 +97,12 @@ class StageAgent:
         loop.__name__ = f"{self.stage}_agent"
         loop.__qualname__ = loop.__name__
         self.app.agent(source, name=f"docflow.{self.stage}")(loop)
+
+    def begin(self, event: Event, model: type[C]) -> C | None:
+        """Decode a document message with its contract; None when this stage already ran for it."""
+        message = decode(model, event.raw)
+        event.document_id, event.original_uri = message.doc.document_id, message.doc.blob_uri  # type: ignore[attr-defined]
+        return None if self.already_done(event.document_id) else message
 
     def already_done(self, document_id: str) -> bool:
         with session_scope(self.engine) as s:

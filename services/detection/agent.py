@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from services import topics
-from services.codec import decode
 from services.contracts import ClassifiedDocument, ParsedDocument
 from services.detection.logic import STAGE, detect
 from services.storage import crud
@@ -17,9 +16,8 @@ class DetectAgent(StageAgent):
     done_marker = STAGE
 
     async def process(self, event: Event) -> Emit | None:
-        parsed = decode(ParsedDocument, event.raw)
-        event.document_id, event.original_uri = parsed.doc.document_id, parsed.doc.blob_uri
-        if self.already_done(event.document_id):
+        parsed = self.begin(event, ParsedDocument)
+        if parsed is None:
             return None
         detection = detect(parsed, self.rt.templates)
         classified = ClassifiedDocument(**dict(parsed), detection=detection)

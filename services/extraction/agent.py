@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from services import topics
-from services.codec import decode
 from services.contracts import ClassifiedDocument
 from services.extraction.logic import STAGE, extract
 from services.storage import crud
@@ -17,9 +16,8 @@ class ExtractAgent(StageAgent):
     done_marker = STAGE
 
     async def process(self, event: Event) -> Emit | None:
-        classified = decode(ClassifiedDocument, event.raw)
-        event.document_id, event.original_uri = classified.doc.document_id, classified.doc.blob_uri
-        if self.already_done(event.document_id):
+        classified = self.begin(event, ClassifiedDocument)
+        if classified is None:
             return None
         extracted = await in_thread(extract, classified, self.rt.extraction)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from services import topics
-from services.codec import decode
 from services.contracts import AcceptedDocument, ExtractedDocument
 from services.storage import crud
 from services.storage.db import session_scope
@@ -17,9 +16,8 @@ class ValidateAgent(StageAgent):
     done_marker = STAGE
 
     async def process(self, event: Event) -> Emit | None:
-        extracted = decode(ExtractedDocument, event.raw)
-        event.document_id, event.original_uri = extracted.doc.document_id, extracted.doc.blob_uri
-        if self.already_done(event.document_id):
+        extracted = self.begin(event, ExtractedDocument)
+        if extracted is None:
             return None
         result = validate(extracted, self.rt.ruleset)
         key = invoice_key(extracted)
