@@ -7,6 +7,7 @@ import faust
 from services.detection.agent import DetectAgent
 from services.extraction.agent import ExtractAgent
 from services.intake.agent import IntakeAgent
+from services.review.agent import ReviewAgent
 from services.runtime import Runtime
 from services.settings import Settings
 from services.storage.db import make_engine
@@ -18,6 +19,7 @@ AGENTS = (
     DetectAgent,    # documents.parsed     -> documents.classified
     ExtractAgent,   # documents.classified -> documents.extracted
     ValidateAgent,  # documents.extracted  -> documents.accepted | documents.exceptions
+    ReviewAgent,    # documents.reviewed   -> documents.accepted (+ labels) | rejected
 )
 
 

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from services import topics
 
 CONTRACT_MAJOR = 1
-CONTRACT_VERSION = f"{CONTRACT_MAJOR}.1"  # 1.1: extracted documents name the model that read them
+CONTRACT_VERSION = f"{CONTRACT_MAJOR}.2"  # 1.1: extracted documents name the model that read them
+# 1.2: review decisions carry an id and boxes; accepted documents say who reviewed them
 
 # The invoice field schema (design card): header fields, then line items.
 HEADER_FIELDS = (
@@ -73,6 +74,9 @@ class Reason(StrEnum):
     VAT_ID_INVALID = "VAT_ID_INVALID"
     LOW_CONFIDENCE = "LOW_CONFIDENCE"
     DUPLICATE_INVOICE = "DUPLICATE_INVOICE"
+    # review
+    REOPENED = "REOPENED"
+    REVIEW_UNKNOWN_DOCUMENT = "REVIEW_UNKNOWN_DOCUMENT"
     # any stage
     MESSAGE_INVALID = "MESSAGE_INVALID"
     INTERNAL_ERROR = "INTERNAL_ERROR"
@@ -215,8 +219,30 @@ class ValidatedDocument(ExtractedDocument):
     validation: Validation
 
 
+class Review(BaseModel):
+    """How a person decided on a document the system was not sure about."""
+
+    decision_id: str
+    reviewer: str
+    corrected: list[str] = Field(default_factory=list, description="Fields whose value the reviewer changed.")
+    comment: str | None = None
+    decided_at: datetime
+
+
+def vendor_of(doc: ExtractedDocument) -> str | None:
+    """The vendor as the queue groups documents: the template's id, else the name read."""
+    if doc.detection.template_id and doc.detection.status != "unknown":
+        return doc.detection.template_id
+    name = doc.fields.get("vendor_name")
+    return name.value if name is not None else None
+
+
 class AcceptedDocument(ValidatedDocument):
+    """Accepted straight through, or approved by a reviewer (``review`` set; a later review of the
+    same document supersedes an earlier message: consumers keep the newest per document_id)."""
+
     topic: ClassVar[str] = topics.ACCEPTED
+    review: Review | None = None
 
 
 class ExceptionDocument(ValidatedDocument):
@@ -239,18 +265,32 @@ class DeadLetter(Contract):
 
 
 # ---------------------------------------------------------------- feedback and lifecycle
+class FieldCorrection(BaseModel):
+    """A reviewer's value for one field, with the page words it was read from (if clicked)."""
+
+    value: str | None
+    page: int | None = None
+    bbox: BBox | None = None
+
+
 class ReviewDecision(Contract):
+    """An operator's decision on an exception; applied once per ``decision_id``."""
+
     topic: ClassVar[str] = topics.REVIEWED
+    decision_id: str
     document_id: str
-    decision: Literal["approve", "reject", "escalate"]
-    fields: dict[str, str | None] = Field(default_factory=dict)
+    decision: Literal["approve", "reject"]
+    fields: dict[str, FieldCorrection] = Field(default_factory=dict)
     reviewer: str
     comment: str | None = None
     decided_at: datetime = Field(default_factory=utcnow)
 
 
 class Label(Contract):
+    """A person's statement of one field's true value on a document: training data."""
+
     topic: ClassVar[str] = topics.LABELS
+    label_id: str = Field(description="Stable per decision and field: a re-sent label is the same label.")
     document_id: str
     field: str
     value: str | None

@@ -9,6 +9,7 @@ from pathlib import Path
 from services.extraction.logic import Context
 from services.extraction.templates import Template, load_templates
 from services.intake.logic import Limits
+from services.review.policy import QueuePolicy
 from services.settings import Settings
 from services.storage.blobs import BlobStore
 from services.validation.rules import RuleSet, load_ruleset
@@ -64,3 +65,7 @@ class Runtime:
     @cached_property
     def ruleset(self) -> RuleSet:
         return load_ruleset(self.settings.rules_dir, "invoice")
+
+    @cached_property
+    def queue_policy(self) -> QueuePolicy:
+        return QueuePolicy.load(self.settings.rules_dir / "queue.yaml")

@@ -21,6 +21,7 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -31,7 +32,7 @@ from sqlmodel import Session
 
 from services import topics
 from services.codec import C, decode, encode
-from services.contracts import Contract, DeadLetter, Reason
+from services.contracts import Contract, DeadLetter, Reason, ValidatedDocument, vendor_of
 from services.errors import UnreadableDocument
 from services.intake.logic import assign_document_id
 from services.log_setup import get_logger
@@ -64,13 +65,15 @@ class Event:
 
 @dataclass
 class Emit:
-    """A stage's result: one message to send, and what to write once the broker has it."""
+    """A stage's result: the messages to send (``also`` first, then ``topic``; a stage may have
+    nothing to send), and what to write once the broker has them."""
 
-    topic: str
-    message: Contract
+    topic: str | None
+    message: Contract | None
     outcome: str = "ok"
     reasons: list[str] = field(default_factory=list)
     persist: Callable[[Session], None] | None = None
+    also: list[tuple[str, Contract]] = field(default_factory=list)
 
 
 class StageAgent:
@@ -148,12 +151,13 @@ class StageAgent:
         return Emit(topics.DEADLETTER, letter, outcome="deadletter", reasons=[str(reason)])
 
     async def _deliver(self, event: Event, emit: Emit, started: float) -> None:
-        terminal = TERMINAL_STATE.get(emit.topic)
-        if terminal and self._is_terminal(event.document_id):
+        if emit.topic in TERMINAL_STATE and self._is_terminal(event.document_id):
             return  # a redelivered terminal step: the first one already sent and recorded it
-        await self.app.producer.send_and_wait(
-            emit.topic, event.document_id.encode(), encode(emit.message), None, None, None
-        )
+        for topic, message in [*emit.also, (emit.topic, emit.message)]:
+            if topic is not None and message is not None:
+                await self.app.producer.send_and_wait(
+                    topic, event.document_id.encode(), encode(message), None, None, None
+                )
         with session_scope(self.engine) as s:
             crud.ensure_document(s, document_id=event.document_id, filename=event.filename or "")
             if emit.persist:
@@ -163,11 +167,24 @@ class StageAgent:
                 reason=emit.reasons[0] if emit.reasons else None,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
             )
-            if terminal and crud.finish(
-                s, document_id=event.document_id, state=terminal, reasons=emit.reasons,
-                detail=getattr(emit.message, "message", None),
-            ):
-                metrics.TERMINAL.labels(terminal).inc()
+            self.finish(s, event, emit)
+
+    def finish(self, session: Session, event: Event, emit: Emit) -> None:
+        """Record where the document ended, when this emit ends it; an exception enters the queue."""
+        terminal = TERMINAL_STATE.get(emit.topic or "")
+        if not terminal:
+            return
+        result = emit.message if isinstance(emit.message, ValidatedDocument) else None
+        vendor = vendor_of(result) if result else None
+        policy = self.rt.queue_policy
+        priority = policy.priority(emit.reasons)
+        if crud.finish(
+            session, document_id=event.document_id, state=terminal, reasons=emit.reasons,
+            detail=getattr(emit.message, "message", None),
+            result=result.model_dump(mode="json") if result else None, vendor=vendor,
+            priority=priority, due_at=policy.due(priority, datetime.now(UTC)),
+        ):
+            metrics.TERMINAL.labels(terminal).inc()
 
     def _is_terminal(self, document_id: str) -> bool:
         with session_scope(self.engine) as s:

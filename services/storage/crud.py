@@ -16,6 +16,7 @@ from services.storage.models import (
     ExceptionRecord,
     Extraction,
     InvoiceKey,
+    QueueStatus,
     StageTransition,
 )
 
@@ -103,22 +104,31 @@ def advance(session: Session, *, document_id: str, state: str, **values: Any) ->
 
 
 def finish(
-    session: Session, *, document_id: str, state: str, reasons: list[str], detail: str | None = None
+    session: Session, *, document_id: str, state: str, reasons: list[str], detail: str | None = None,
+    result: dict[str, Any] | None = None, vendor: str | None = None, priority: int = 2,
+    due_at: datetime | None = None,
 ) -> bool:
-    """Set the terminal state once; False when the document already had one."""
+    """Set the terminal state once; False when the document already had one.
+
+    An exception also enters the queue (with its ``priority`` and ``due_at``); ``result`` is the
+    validated document a review starts from.
+    """
     assert state in DocumentState.TERMINAL
-    result = session.exec(  # type: ignore[call-overload]
+    result_update = session.exec(  # type: ignore[call-overload]
         update(Document)
         .where(Document.document_id == document_id, Document.state.not_in(DocumentState.TERMINAL))
-        .values(state=state, reasons=reasons, detail=(detail or "")[:1000] or None, updated_at=_now())
+        .values(state=state, reasons=reasons, detail=(detail or "")[:1000] or None, result=result,
+                vendor=(vendor or "")[:200] or None, updated_at=_now())
     )
-    if state == DocumentState.EXCEPTION and result.rowcount == 1:
+    if state == DocumentState.EXCEPTION and result_update.rowcount == 1:
         _insert_ignore(
             session, ExceptionRecord,
-            {"document_id": document_id, "reasons": reasons, "status": "open", "created_at": _now()},
+            {"document_id": document_id, "reasons": reasons, "status": QueueStatus.OPEN, "priority": priority,
+             "vendor": (vendor or "")[:200] or None, "due_at": due_at, "revision": 0, "created_at": _now(),
+             "updated_at": _now()},
             ["document_id"],
         )
-    return result.rowcount == 1
+    return result_update.rowcount == 1
 
 
 def save_extractions(session: Session, *, document_id: str, fields: dict[str, FieldValue]) -> None:

@@ -1,8 +1,10 @@
-"""Tables: documents, their stage transitions, extracted values and exceptions."""
+"""Tables: documents, their stage transitions, extracted values, the exception queue and its
+reviews, labels, users and their sessions, and the append-only audit log."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -20,7 +22,10 @@ class DocumentState:
     ACCEPTED = "accepted"
     EXCEPTION = "exception"
     DEADLETTER = "deadletter"
-    TERMINAL = frozenset({ACCEPTED, EXCEPTION, DEADLETTER})
+    REJECTED = "rejected"  # by a reviewer, from exception
+    # Where the stream leaves a document; only a review moves it on (exception -> accepted/rejected,
+    # accepted -> exception when reopened).
+    TERMINAL = frozenset({ACCEPTED, EXCEPTION, DEADLETTER, REJECTED})
 
 
 class Document(SQLModel, table=True):
@@ -36,8 +41,12 @@ class Document(SQLModel, table=True):
     state: str = Field(default=DocumentState.RECEIVED, index=True, max_length=20)
     template_id: str | None = Field(default=None, max_length=100)
     template_version: int | None = None
+    vendor: str | None = Field(default=None, index=True, max_length=200)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     detail: str | None = Field(default=None, max_length=1000)
+    # The last validated document (fields, line items, validation; never words or content): what a
+    # review starts from.
+    result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
 
@@ -72,12 +81,65 @@ class Extraction(SQLModel, table=True):
     raw: str | None = Field(default=None, max_length=1000)
 
 
+class QueueStatus:
+    OPEN = "open"
+    IN_REVIEW = "in_review"
+    RESOLVED = "resolved"
+    REJECTED = "rejected"
+    ESCALATED = "escalated"
+    ACTIVE = frozenset({OPEN, IN_REVIEW, ESCALATED})
+    ALL = (OPEN, IN_REVIEW, ESCALATED, RESOLVED, REJECTED)
+
+
 class ExceptionRecord(SQLModel, table=True):
+    """One queue item per document; reopened in place when an accepted document is reopened."""
+
     __tablename__ = "exceptions"
 
     document_id: str = Field(primary_key=True, max_length=128)
     reasons: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    status: str = Field(default="open", index=True, max_length=20)
+    status: str = Field(default=QueueStatus.OPEN, index=True, max_length=20)
+    priority: int = Field(default=2, index=True)  # 1 urgent .. 3 low
+    vendor: str | None = Field(default=None, index=True, max_length=200)
+    assignee: str | None = Field(default=None, index=True, max_length=100)
+    due_at: datetime | None = None
+    revision: int = 0  # bumped by every action: a stale form cannot overwrite a newer decision
+    created_at: datetime = Field(default_factory=_now)
+    updated_at: datetime = Field(default_factory=_now)
+
+
+class ReviewRecord(SQLModel, table=True):
+    """A decision as taken in the console: the outbox row that is published to documents.reviewed,
+    then marked applied by the review stage (exactly once per decision_id)."""
+
+    __tablename__ = "review_decisions"
+
+    decision_id: str = Field(primary_key=True, max_length=64)
+    document_id: str = Field(index=True, max_length=128)
+    decision: str = Field(max_length=20)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    reviewer: str = Field(max_length=100)
+    comment: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=_now)
+    published_at: datetime | None = Field(default=None, index=True)
+    applied_at: datetime | None = None
+
+
+class LabelRecord(SQLModel, table=True):
+    """A field's true value as a person stated it; one version per (document, field) and source."""
+
+    __tablename__ = "labels"
+    __table_args__ = (UniqueConstraint("label_id", name="uq_labels_label_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    label_id: str = Field(max_length=200)
+    document_id: str = Field(index=True, max_length=128)
+    field: str = Field(max_length=40)
+    value: str | None = Field(default=None, max_length=1000)
+    page: int | None = None
+    bbox: list[float] | None = Field(default=None, sa_column=Column(JSON))
+    origin: str = Field(max_length=20)
+    author: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=_now)
 
 
@@ -90,3 +152,44 @@ class InvoiceKey(SQLModel, table=True):
     invoice_number: str = Field(primary_key=True, max_length=200)
     document_id: str = Field(index=True, max_length=128)
     at: datetime = Field(default_factory=_now)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(unique=True, max_length=100)
+    password_hash: str = Field(max_length=300)
+    roles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
+    created_at: datetime = Field(default_factory=_now)
+
+
+class Credential(SQLModel, table=True):
+    """A login session (cookie) or an API token; only the token's SHA-256 is stored."""
+
+    __tablename__ = "credentials"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(max_length=10)  # session | token
+    user_id: int = Field(index=True, foreign_key="users.id")
+    name: str | None = Field(default=None, max_length=100)
+    csrf: str | None = Field(default=None, max_length=64)
+    created_at: datetime = Field(default_factory=_now)
+    expires_at: datetime | None = None
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only (the migration adds triggers that refuse UPDATE and DELETE)."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=_now, index=True)
+    actor: str = Field(index=True, max_length=100)
+    action: str = Field(index=True, max_length=40)
+    object_type: str = Field(max_length=40)
+    object_id: str = Field(index=True, max_length=200)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    reason: str | None = Field(default=None, max_length=2000)

@@ -1,35 +1,84 @@
-"""FastAPI application: ``/health``, Prometheus ``/metrics`` and ``/api/documents``."""
+"""The HTTP server: ``/health``, Prometheus ``/metrics``, the JSON API and the operator console.
 
+Everything but ``/health``, ``/metrics`` and the login page needs a logged-in user whose roles
+grant the route's permission (services/access/roles.py).
+"""
 
-from collections.abc import Iterator
-from typing import Annotated
+from __future__ import annotations
 
-from fastapi import Depends, FastAPI, HTTPException, Query, Response
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from services.monitoring import metrics
+from services.runtime import Runtime
 from services.settings import Settings
-from services.storage import crud
 from services.storage.db import make_engine
-from services.storage.models import Document
+from services.web import api, console
+from services.web.auth import LoginRequired
+from services.web.outbox import Outbox
+from services.web.pages import PageCache
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "frame-ancestors 'none'; form-action 'self'",
+}
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
+    """``publish=False`` leaves decisions in the outbox (tests without a broker)."""
     engine: Engine = make_engine(settings.db_url)
-    app = FastAPI(title="docflow", version="0.1.0")
+    rt = Runtime(settings)
+    outbox = Outbox(engine, settings.bootstrap_servers(), settings.max_message_bytes) \
+        if publish and settings.broker else None
 
-    def session() -> Iterator[Session]:
-        with Session(engine) as s:
-            yield s
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if outbox:
+            await outbox.start()
+        try:
+            yield
+        finally:
+            if outbox:
+                await outbox.stop()
 
-    SessionDep = Annotated[Session, Depends(session)]
+    app = FastAPI(title="docflow", version="0.2.0", lifespan=lifespan)
+    app.state.engine, app.state.blobs, app.state.outbox = engine, rt.blobs, outbox
+    app.state.ruleset, app.state.queue_policy = rt.ruleset, rt.queue_policy
+    app.state.pages = PageCache(rt.blobs, settings.max_pages)
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.include_router(api.router)
+    app.include_router(console.router)
+
+    @app.exception_handler(LoginRequired)
+    async def login_first(request: Request, exc: LoginRequired) -> Response:
+        if request.url.path.startswith("/console") and request.method == "GET":
+            return RedirectResponse(f"/login?next={request.url.path}", 303)
+        return JSONResponse({"detail": exc.detail}, 401, headers=exc.headers)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        return response
 
     @app.get("/health")
-    def health(s: SessionDep) -> dict:
+    def health() -> dict:
         try:
-            s.exec(text("SELECT 1"))  # type: ignore[call-overload]
+            with Session(engine) as s:
+                s.exec(text("SELECT 1"))  # type: ignore[call-overload]
         except Exception as exc:
             raise HTTPException(503, f"database unavailable: {type(exc).__name__}") from None
         return {"status": "ok", "database": "ok", "broker": settings.broker or "embedded"}
@@ -38,31 +87,5 @@ def create_app(settings: Settings) -> FastAPI:
     def prometheus() -> Response:
         body, content_type = metrics.render()
         return Response(body, media_type=content_type)
-
-    @app.get("/api/documents/{document_id}")
-    def get_document(document_id: str, s: SessionDep) -> dict:
-        view = crud.document_view(s, document_id=document_id)
-        if view is None:
-            raise HTTPException(404, "no such document")
-        return view
-
-    @app.get("/api/documents")
-    def list_documents(
-        s: SessionDep,
-        state: str | None = None,
-        limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    ) -> dict:
-        query = select(Document).order_by(Document.updated_at.desc()).limit(limit)  # type: ignore[attr-defined]
-        if state:
-            query = query.where(Document.state == state)
-        rows = s.exec(query).all()
-        return {
-            "counts": crud.state_counts(s),
-            "documents": [
-                {"document_id": d.document_id, "state": d.state, "reasons": d.reasons,
-                 "filename": d.filename, "updated_at": d.updated_at.isoformat()}
-                for d in rows
-            ],
-        }
 
     return app

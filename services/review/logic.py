@@ -1,0 +1,74 @@
+"""A reviewer's decision applied to the document it was about, as pure functions."""
+
+from __future__ import annotations
+
+from services.contracts import (
+    HEADER_FIELDS,
+    AcceptedDocument,
+    ExtractedDocument,
+    FieldCorrection,
+    FieldValue,
+    Label,
+    Review,
+    ReviewDecision,
+    ValidatedDocument,
+)
+from services.extraction.model.labels import FIELD_TYPES
+from services.extraction.normalise import NORMALISERS
+from services.extraction.templates import Options
+from services.validation.logic import check
+from services.validation.rules import RuleSet
+
+STAGE = "review"
+_OPTIONS = Options()
+
+
+def normalise_field(field: str, raw: str | None) -> str | None:
+    """A typed or clicked value in the form the field schema stores; ValueError with the reason.
+
+    Empty means "this document has no such field".
+    """
+    if field not in HEADER_FIELDS:
+        raise ValueError(f"unknown field {field!r}")
+    if raw is None or not raw.strip():
+        return None
+    return NORMALISERS[FIELD_TYPES[field]](raw, _OPTIONS)
+
+
+def changes(document: ValidatedDocument, corrections: dict[str, FieldCorrection]) -> dict[str, FieldCorrection]:
+    """The corrections that change a value (confirming the extracted value is not a correction)."""
+    out = {}
+    for field, correction in corrections.items():
+        current = document.fields.get(field)
+        if (current.value if current else None) != correction.value:
+            out[field] = correction
+    return out
+
+
+def approve(document: ValidatedDocument, decision: ReviewDecision, rules: RuleSet) -> AcceptedDocument:
+    """The accepted document: corrected fields replaced (confidence 1, source the reviewer),
+    validation run again and recorded as it now stands, and who decided."""
+    corrected = changes(document, decision.fields)
+    fields = dict(document.fields)
+    for field, correction in corrected.items():
+        if correction.value is None:
+            fields.pop(field, None)
+            continue
+        fields[field] = FieldValue(value=correction.value, confidence=1.0, source=f"review:{decision.reviewer}",
+                                   page=correction.page, bbox=correction.bbox, raw=correction.value)
+    extracted = ExtractedDocument.model_validate(
+        document.model_dump(include=set(ExtractedDocument.model_fields)) | {"fields": fields})
+    review = Review(decision_id=decision.decision_id, reviewer=decision.reviewer, corrected=sorted(corrected),
+                    comment=decision.comment, decided_at=decision.decided_at)
+    return AcceptedDocument.model_validate(
+        extracted.model_dump() | {"validation": check(extracted, rules), "review": review})
+
+
+def labels(document: ValidatedDocument, decision: ReviewDecision) -> list[Label]:
+    """Every corrected field as a training label (the reviewer's value, and where it is printed)."""
+    return [
+        Label(label_id=f"{decision.decision_id}:{field}", document_id=decision.document_id, field=field,
+              value=correction.value, page=correction.page, bbox=correction.bbox, origin="operator",
+              author=decision.reviewer, created_at=decision.decided_at)
+        for field, correction in sorted(changes(document, decision.fields).items())
+    ]
