@@ -66,6 +66,19 @@ class LocalCluster:
         self.workers[name] = proc
         return proc
 
+    def start_web(self, port: int) -> subprocess.Popen[bytes]:
+        """``docflow web`` on ``port``, publishing operator decisions to this cluster's broker."""
+        log = (self.home / "logs" / "web.log").open("ab")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "services.cli", "web", "--port", str(port), "--host", "127.0.0.1"],
+            env=self.worker_env(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        self.workers["web"] = proc
+        from services.broker import wait_for_port
+
+        wait_for_port("127.0.0.1", port, timeout=60)
+        return proc
+
     def kill_worker(self, name: str, sig: int = signal.SIGKILL) -> None:
         proc = self.workers.pop(name)
         proc.send_signal(sig)
@@ -90,19 +103,22 @@ class LocalCluster:
 
         asyncio.run(publish(self.bootstrap, messages, lambda: None))
 
-    def terminal(self, wanted: set[str], timeout: float, settle: float = 0.0) -> dict[str, list[TerminalRecord]]:
-        """Every terminal record, by document id, read from the start of the three topics.
+    def terminal(self, wanted: set[str], timeout: float, settle: float = 0.0,
+                 names: tuple[str, ...] = topics.TERMINAL) -> dict[str, list[TerminalRecord]]:
+        """Every record by key (document id), read from the start of ``names`` (the three
+        terminal topics unless told).
 
         Reads until every wanted id has one (or the timeout), then ``settle`` seconds more, so
         that a late duplicate would be seen too.
         """
-        return asyncio.run(self._terminal(wanted, timeout, settle))
+        return asyncio.run(self._terminal(wanted, timeout, settle, names))
 
-    async def _terminal(self, wanted: set[str], timeout: float, settle: float) -> dict[str, list[TerminalRecord]]:
+    async def _terminal(self, wanted: set[str], timeout: float, settle: float,
+                        names: tuple[str, ...]) -> dict[str, list[TerminalRecord]]:
         from aiokafka import AIOKafkaConsumer
 
         consumer = AIOKafkaConsumer(
-            *topics.TERMINAL, bootstrap_servers=self.bootstrap, group_id=None, auto_offset_reset="earliest",
+            *names, bootstrap_servers=self.bootstrap, group_id=None, auto_offset_reset="earliest",
             enable_auto_commit=False, max_partition_fetch_bytes=8 * 1024 * 1024,
         )
         await consumer.start()

@@ -40,7 +40,7 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
     """``publish=False`` leaves decisions in the outbox (tests without a broker)."""
     engine: Engine = make_engine(settings.db_url)
     rt = Runtime(settings)
-    outbox = Outbox(engine, settings.bootstrap_servers(), settings.max_message_bytes) \
+    outbox = Outbox(engine, settings.broker, settings.max_message_bytes) \
         if publish and settings.broker else None
 
     @contextlib.asynccontextmanager

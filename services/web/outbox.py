@@ -69,7 +69,7 @@ class Outbox:
         with session_scope(self.engine) as s:
             pending = store.unpublished(s)
         for decision in pending:
-            await producer.send_and_wait(topics.REVIEWED, decision.document_id.encode(), encode(decision))
+            await producer.send_and_wait(topics.REVIEWED, value=encode(decision), key=decision.document_id.encode())
             with session_scope(self.engine) as s:
                 store.mark_published(s, [decision.decision_id])
         return len(pending)
