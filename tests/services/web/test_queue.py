@@ -102,3 +102,28 @@ def test_pages_words_and_escaping(console: Console) -> None:
     hostile = console.client.get("/console/audit", params={"object_id": '"><script>alert(1)</script>'})
     assert hostile.status_code == 200 and "<script>alert(1)</script>" not in hostile.text
     assert "&#34;&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in hostile.text
+
+
+def test_a_twenty_page_document(console: Console) -> None:
+    """Every page is an image the browser loads lazily; any page's words and image are served."""
+    from datetime import UTC, datetime
+
+    from services.contracts import DocumentRef
+    from services.storage import crud
+    from services.storage.blobs import sha256_hex
+    from services.storage.db import session_scope
+    from services.synth.bad import many_pages
+
+    pdf = many_pages(20, "long")
+    blobs = console.client.app.state.blobs  # type: ignore[attr-defined]
+    ref = DocumentRef(document_id="long-1", source="t", filename="long.pdf", content_type="application/pdf",
+                      sha256=sha256_hex(pdf), size=len(pdf), blob_uri=blobs.put(pdf), submitted_at=datetime.now(UTC))
+    with session_scope(console.engine) as s:  # type: ignore[arg-type]
+        crud.register_document(s, ref=ref)
+        crud.advance(s, document_id="long-1", state="parsed", page_count=20)
+    console.login("viewer")
+    page = console.client.get("/console/documents/long-1").text
+    assert page.count('loading="lazy"') == 20 and "/api/documents/long-1/pages/20.png" in page
+    words = console.client.get("/api/documents/long-1/pages/20/words").json()
+    assert [w["text"] for w in words["words"]] == ["long", "page", "20"]
+    assert console.client.get("/api/documents/long-1/pages/20.png").content.startswith(b"\x89PNG")
