@@ -7,6 +7,7 @@ server's ``/metrics`` adds up every worker.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,6 +17,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 MESSAGES = Counter("docflow_stage_messages", "Messages handled per stage and outcome", ["stage", "outcome"])
 FAILURES = Counter("docflow_stage_failures", "Documents a stage sent to dead-letter", ["stage", "reason"])
@@ -26,9 +29,37 @@ SECONDS = Histogram(
 TERMINAL = Counter("docflow_documents_terminal", "Documents reaching a terminal state", ["state"])
 
 
-def render() -> tuple[bytes, str]:
+def render(extra: Collector | None = None) -> tuple[bytes, str]:
+    """Every metric of this process (or, under ``docflow up``, of every worker), plus ``extra``."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(), CONTENT_TYPE_LATEST
+        body = generate_latest(registry)
+    else:
+        body = generate_latest()
+    if extra is not None:
+        own = CollectorRegistry()
+        own.register(extra)
+        body += generate_latest(own)
+    return body, CONTENT_TYPE_LATEST
+
+
+class QueueCollector(Collector):
+    """The exception queue as it stands, read from the database at scrape time: items per
+    status and reason, and overdue items, so an alert can fire on a growing or late queue."""
+
+    def __init__(self, listing: Callable[[], dict]):
+        self.listing = listing
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        data = self.listing()
+        status = GaugeMetricFamily("docflow_queue_items", "Exception queue items per status", labels=["status"])
+        for name, count in sorted(data["counts"]["status"].items()):
+            status.add_metric([name], count)
+        reason = GaugeMetricFamily("docflow_queue_active_by_reason", "Active queue items per reason",
+                                   labels=["reason"])
+        for name, count in sorted(data["counts"]["reason"].items()):
+            reason.add_metric([name], count)
+        yield status
+        yield reason
+        yield GaugeMetricFamily("docflow_queue_overdue", "Active queue items past their SLA", value=data["overdue"])

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from services.monitoring import metrics
+from services.review import store
 from services.runtime import Runtime
 from services.settings import Settings
 from services.storage.db import make_engine
@@ -83,9 +84,15 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
             raise HTTPException(503, f"database unavailable: {type(exc).__name__}") from None
         return {"status": "ok", "database": "ok", "broker": settings.broker or "embedded"}
 
+    def queue_listing() -> dict:
+        with Session(engine) as s:
+            return store.listing(s, limit=0)
+
+    queue_metrics = metrics.QueueCollector(queue_listing)
+
     @app.get("/metrics")
     def prometheus() -> Response:
-        body, content_type = metrics.render()
+        body, content_type = metrics.render(queue_metrics)
         return Response(body, media_type=content_type)
 
     return app

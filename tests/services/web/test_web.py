@@ -12,6 +12,9 @@ def test_public_endpoints_and_security_headers(console: Console) -> None:
     assert console.client.get("/health").json()["status"] == "ok"
     metrics = console.client.get("/metrics")
     assert metrics.status_code == 200 and "docflow_stage_seconds" in metrics.text
+    assert 'docflow_queue_items{status="open"} 1.0' in metrics.text
+    assert 'docflow_queue_active_by_reason{reason="REQUIRED_FIELD_MISSING"} 1.0' in metrics.text
+    assert "docflow_queue_overdue 0.0" in metrics.text
     assert metrics.headers["x-frame-options"] == "DENY" and "script-src 'self'" in metrics.headers[
         "content-security-policy"]
     assert console.client.get("/api/documents/exc-1").status_code == 401
