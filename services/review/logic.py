@@ -45,21 +45,26 @@ def changes(document: ValidatedDocument, corrections: dict[str, FieldCorrection]
     return out
 
 
-def approve(document: ValidatedDocument, decision: ReviewDecision, rules: RuleSet) -> AcceptedDocument:
-    """The accepted document: corrected fields replaced (confidence 1, source the reviewer),
-    validation run again and recorded as it now stands, and who decided."""
-    corrected = changes(document, decision.fields)
+def corrected(document: ValidatedDocument, corrections: dict[str, FieldCorrection], reviewer: str) -> ExtractedDocument:
+    """The document with the reviewer's values in place (confidence 1, source the reviewer)."""
     fields = dict(document.fields)
-    for field, correction in corrected.items():
+    for field, correction in changes(document, corrections).items():
         if correction.value is None:
             fields.pop(field, None)
             continue
-        fields[field] = FieldValue(value=correction.value, confidence=1.0, source=f"review:{decision.reviewer}",
+        fields[field] = FieldValue(value=correction.value, confidence=1.0, source=f"review:{reviewer}",
                                    page=correction.page, bbox=correction.bbox, raw=correction.value)
-    extracted = ExtractedDocument.model_validate(
+    return ExtractedDocument.model_validate(
         document.model_dump(include=set(ExtractedDocument.model_fields)) | {"fields": fields})
-    review = Review(decision_id=decision.decision_id, reviewer=decision.reviewer, corrected=sorted(corrected),
-                    comment=decision.comment, decided_at=decision.decided_at)
+
+
+def approve(document: ValidatedDocument, decision: ReviewDecision, rules: RuleSet) -> AcceptedDocument:
+    """The accepted document: corrected fields replaced, validation run again and recorded as it
+    now stands, and who decided."""
+    extracted = corrected(document, decision.fields, decision.reviewer)
+    review = Review(decision_id=decision.decision_id, reviewer=decision.reviewer,
+                    corrected=sorted(changes(document, decision.fields)), comment=decision.comment,
+                    decided_at=decision.decided_at)
     return AcceptedDocument.model_validate(
         extracted.model_dump() | {"validation": check(extracted, rules), "review": review})
 

@@ -79,9 +79,10 @@ def listing(
         query = query.where(ExceptionRecord.assignee == assignee)
     rows = session.exec(query.order_by(ExceptionRecord.priority, ExceptionRecord.created_at)).all()
     counts: dict[str, dict[str, int]] = {"reason": {}, "vendor": {}, "age": {}, "status": {}}
-    selected = []
+    selected, overdue_count = [], 0
     for row in rows:  # reasons are a JSON list: filtered and counted here, not in SQL
         view = item_view(row, now)
+        overdue_count += view["overdue"]
         for r in row.reasons:
             counts["reason"][r] = counts["reason"].get(r, 0) + 1
         counts["vendor"][row.vendor or "-"] = counts["vendor"].get(row.vendor or "-", 0) + 1
@@ -92,7 +93,7 @@ def listing(
     totals = session.exec(select(ExceptionRecord.status, func.count()).group_by(ExceptionRecord.status)).all()
     counts["status"] = {s: n for s, n in totals}
     return {"total": len(selected), "items": selected[offset:offset + limit], "counts": counts,
-            "overdue": sum(1 for r in rows if item_view(r, now)["overdue"])}
+            "overdue": overdue_count}
 
 
 def act(

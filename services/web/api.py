@@ -4,32 +4,24 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 from sqlmodel import Session, select
 
-from services.access.roles import Permission, Role
-from services.access.users import Principal, create_user, issue_token
-from services.contracts import ExtractedDocument, FieldCorrection, FieldValue, ValidatedDocument
+from services.access.roles import Role
+from services.access.users import create_user, issue_token
+from services.contracts import FieldCorrection, ValidatedDocument
 from services.review import store
-from services.review.logic import normalise_field
+from services.review.logic import corrected, normalise_field
 from services.review.queue import QueueError
 from services.storage import audit, crud
 from services.storage.models import Document, User
 from services.validation.logic import check
-from services.web.auth import require
+from services.web.auth import Admin, Anyone, Audit, Read, ReadQueue, Work
 from services.web.pages import render_png
 
 router = APIRouter(prefix="/api")
-
-Read = Annotated[Principal, Depends(require(Permission.READ_DOCUMENTS))]
-ReadQueue = Annotated[Principal, Depends(require(Permission.READ_QUEUE))]
-Work = Annotated[Principal, Depends(require(Permission.WORK_QUEUE))]
-Audit = Annotated[Principal, Depends(require(Permission.READ_AUDIT))]
-Admin = Annotated[Principal, Depends(require(Permission.MANAGE_USERS))]
-Anyone = Annotated[Principal, Depends(require(None))]
-
 
 def db(request: Request) -> Session:
     return Session(request.app.state.engine, expire_on_commit=False)
@@ -147,20 +139,8 @@ def check_corrections(request: Request, document_id: str, body: ActionBody, who:
     if doc.result is None:
         raise HTTPException(409, "the document has no extraction")
     document = ValidatedDocument.model_validate(doc.result)
-    fields = dict(document.fields)
-    for name, c in normalised(body.fields).items():
-        if c.value is None:
-            fields.pop(name, None)
-        else:
-            fields[name] = fields[name].model_copy(update={"value": c.value, "confidence": 1.0}) \
-                if name in fields else _typed(c)
-    extracted = ExtractedDocument.model_validate(
-        document.model_dump(include=set(ExtractedDocument.model_fields)) | {"fields": fields})
+    extracted = corrected(document, normalised(body.fields), who.username)
     return check(extracted, request.app.state.ruleset).model_dump(mode="json")
-
-
-def _typed(c: FieldCorrection) -> FieldValue:
-    return FieldValue(value=c.value or "", confidence=1.0, source="review", page=c.page, bbox=c.bbox)
 
 
 @router.post("/documents/{document_id}/reopen")

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from typing import Annotated
 
-from fastapi import HTTPException, Request
+from fastapi import Depends, HTTPException, Request
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -62,3 +63,12 @@ async def _check_csrf(request: Request, expected: str) -> None:
         sent = (await request.form()).get("csrf")  # type: ignore[assignment]
     if not sent or not hmac.compare_digest(str(sent), expected):
         raise HTTPException(403, "missing or wrong CSRF token")
+
+
+# The principal a route needs, by permission.
+Anyone = Annotated[Principal, Depends(require(None))]
+Read = Annotated[Principal, Depends(require(Permission.READ_DOCUMENTS))]
+ReadQueue = Annotated[Principal, Depends(require(Permission.READ_QUEUE))]
+Work = Annotated[Principal, Depends(require(Permission.WORK_QUEUE))]
+Audit = Annotated[Principal, Depends(require(Permission.READ_AUDIT))]
+Admin = Annotated[Principal, Depends(require(Permission.MANAGE_USERS))]

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
@@ -19,17 +19,11 @@ from services.contracts import HEADER_FIELDS
 from services.review import store
 from services.storage import audit, crud
 from services.storage.models import Document, ExceptionRecord, QueueStatus, User
-from services.web.auth import COOKIE, current, require
+from services.web.auth import COOKIE, Admin, Anyone, Audit, Read, ReadQueue, current
 
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter()
 LOGIN_COOKIE = "docflow_login"
-
-ReadQueue = Annotated[Principal, Depends(require(Permission.READ_QUEUE))]
-Read = Annotated[Principal, Depends(require(Permission.READ_DOCUMENTS))]
-Audit = Annotated[Principal, Depends(require(Permission.READ_AUDIT))]
-Admin = Annotated[Principal, Depends(require(Permission.MANAGE_USERS))]
-Anyone = Annotated[Principal, Depends(require(None))]
 
 
 def page(request: Request, name: str, who: Principal | None, **context: Any) -> HTMLResponse:
