@@ -10,7 +10,6 @@ from services.intake.agent import IntakeAgent
 from services.review.agent import ReviewAgent
 from services.runtime import Runtime
 from services.settings import Settings
-from services.storage.db import make_engine
 from services.validation.agent import ValidateAgent
 
 # The document path, in order.
@@ -43,7 +42,7 @@ def create_app(settings: Settings) -> faust.App:
     # Load and check templates, rules and the layout model before the first event, not during it.
     rt.extraction  # noqa: B018
     rt.ruleset  # noqa: B018
-    engine = make_engine(settings.db_url)
+    engine = rt.engine
     for agent in AGENTS:
         agent(app, rt, engine).register()
     return app

@@ -222,7 +222,8 @@ def templates() -> None:
               help="Labeled documents each template is induced from (taken from the split's train part).")
 def templates_induce(corpus: Path, out: Path, per_vendor: int) -> None:
     """Induce a template per training vendor of a labeled corpus, from its first documents."""
-    from services.extraction.induction import induce, labeled_from_truth, to_yaml
+    from services.extraction.induction import induce, labeled_from_truth
+    from services.extraction.templates import to_yaml
 
     split = json.loads((corpus / "split.json").read_text())
     train = sorted(split["train"])

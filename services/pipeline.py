@@ -60,6 +60,7 @@ def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None
         stage = PARSE
         parsed = parse(rt.blobs.get(ref.blob_uri), ref, max_pages=rt.settings.max_pages)
         stage = DETECT
+        rt.refresh_templates()
         classified = ClassifiedDocument(**dict(parsed), detection=detect(parsed, rt.templates))
         stage = EXTRACT
         extracted = extract(classified, rt.extraction)

@@ -6,12 +6,16 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from sqlalchemy.engine import Engine
+
 from services.extraction.logic import Context
-from services.extraction.templates import Template, load_templates
+from services.extraction.registry import TemplateRegistry
+from services.extraction.templates import Template
 from services.intake.logic import Limits
 from services.review.policy import QueuePolicy
 from services.settings import Settings
 from services.storage.blobs import BlobStore
+from services.storage.db import make_engine
 from services.validation.rules import RuleSet, load_ruleset
 
 
@@ -42,8 +46,21 @@ class Runtime:
         )
 
     @cached_property
+    def engine(self) -> Engine:
+        return make_engine(self.settings.db_url)
+
+    @cached_property
+    def registry(self) -> TemplateRegistry:
+        return TemplateRegistry(self.settings.rules_dir / "templates", self.engine)
+
+    @property
     def templates(self) -> list[Template]:
-        return load_templates(self.settings.rules_dir / "templates")
+        return self.registry.current.active
+
+    def refresh_templates(self) -> None:
+        """Pick up a template version published (or rolled back) since the last document."""
+        if self.registry.refresh():
+            self.__dict__.pop("extraction", None)
 
     @cached_property
     def model(self):  # type: ignore[no-untyped-def]
@@ -57,8 +74,9 @@ class Runtime:
 
     @cached_property
     def extraction(self) -> Context:
+        current = self.registry.current
         return Context(
-            templates={t.id: t for t in self.templates}, regex_timeout_s=self.settings.regex_timeout_s,
+            templates=current.by_id, versions=current.every, regex_timeout_s=self.settings.regex_timeout_s,
             model=self.model, blobs=self.blobs,
         )
 

@@ -19,6 +19,7 @@ class DetectAgent(StageAgent):
         parsed = self.begin(event, ParsedDocument)
         if parsed is None:
             return None
+        self.rt.refresh_templates()
         detection = detect(parsed, self.rt.templates)
         classified = ClassifiedDocument(**dict(parsed), detection=detection)
 

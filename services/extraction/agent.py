@@ -19,6 +19,7 @@ class ExtractAgent(StageAgent):
         classified = self.begin(event, ClassifiedDocument)
         if classified is None:
             return None
+        self.rt.refresh_templates()
         extracted = await in_thread(extract, classified, self.rt.extraction)
 
         def persist(s):  # type: ignore[no-untyped-def]

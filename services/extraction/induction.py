@@ -265,14 +265,6 @@ def induce_line_items(examples: list[Labeled], fields: dict[str, FieldRule]) -> 
     return None
 
 
-def to_yaml(template: Template, note: str = "") -> str:
-    import yaml
-
-    data = template.model_dump(mode="json", exclude_defaults=True)
-    header = f"# {note}\n" if note else ""
-    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
-
-
 def labeled_from_truth(pdf: bytes, truth: dict) -> Labeled:
     """A synthetic document with its truth as a labeled example (what a labeler would produce)."""
     from services.parsing.readers import DEFAULT_READER

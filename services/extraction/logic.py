@@ -7,10 +7,10 @@ ones before it left empty. A later issue adds the layout model after the rules.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from services.contracts import ClassifiedDocument, ExtractedDocument, FieldValue, LineItem
+from services.contracts import ClassifiedDocument, ExtractedDocument, FieldValue, LineItem, Page
 from services.extraction.rules import extract_field, extract_line_items
 from services.extraction.templates import Template
 
@@ -21,6 +21,9 @@ STAGE = "extract"
 class Context:
     templates: dict[str, Template]
     regex_timeout_s: float = 0.25
+    # Every known version by (id, version): the version detection named is the one extraction reads,
+    # even when a newer one was published between the two stages.
+    versions: dict[tuple[str, int], Template] = field(default_factory=dict)
     model: Any = None  # a LayoutModel, or None before `docflow train` made one
     blobs: Any = None  # the BlobStore, to read an embedded e-invoice from the document's bytes
 
@@ -40,15 +43,22 @@ def embedded_einvoice(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, 
 
 def template_rules(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """The detected vendor template's anchors and patterns (nothing when no template matched)."""
-    template = ctx.templates.get(doc.detection.template_id or "")
+    detected = (doc.detection.template_id or "", doc.detection.template_version or 0)
+    template = ctx.versions.get(detected) or ctx.templates.get(detected[0])
     if template is None or doc.detection.status == "unknown":
         return {}, []
+    return read_with(template, doc.pages, ctx.regex_timeout_s)
+
+
+def read_with(template: Template, pages: list[Page],
+              regex_timeout_s: float) -> tuple[dict[str, FieldValue], list[LineItem]]:
+    """Every field and the line items ``template`` finds on ``pages``."""
     fields = {}
     for name, rule in template.fields.items():
-        found = extract_field(doc.pages, rule, template, ctx.regex_timeout_s)
+        found = extract_field(pages, rule, template, regex_timeout_s)
         if found is not None:
             fields[name] = found
-    items = extract_line_items(doc.pages, template.line_items, template.options) if template.line_items else []
+    items = extract_line_items(pages, template.line_items, template.options) if template.line_items else []
     return fields, items
 
 

@@ -104,30 +104,55 @@ class Template(_Strict):
         return f"{self.id}@{self.version}"
 
 
-def load_template(path: Path) -> Template:
+def parse_template(text: str, origin: str) -> Template:
+    """A template from its YAML text; TemplateError names ``origin`` and every problem."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise TemplateError(str(path), f"not valid YAML: {exc}") from None
+        raise TemplateError(origin, f"not valid YAML: {exc}") from None
     if not isinstance(data, dict):
-        raise TemplateError(str(path), "a template is a mapping")
+        raise TemplateError(origin, "a template is a mapping")
     try:
         return Template.model_validate(data)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise TemplateError(str(path), problems) from None
+        raise TemplateError(origin, problems) from None
 
 
-def load_templates(folder: Path) -> list[Template]:
-    """Every template under ``folder``, the highest version of each id; duplicates are an error."""
+def load_template(path: Path) -> Template:
+    return parse_template(path.read_text(encoding="utf-8"), str(path))
+
+
+def load_all(folder: Path) -> list[Template]:
+    """Every template version under ``folder``; two files defining one id@version are an error."""
     seen: dict[tuple[str, int], Path] = {}
-    latest: dict[str, Template] = {}
+    found = []
     for path in sorted(Path(folder).glob("*.yaml")):
         template = load_template(path)
         key = (template.id, template.version)
         if key in seen:
             raise TemplateError(str(path), f"{template.ref} is also defined in {seen[key]}")
         seen[key] = path
+        found.append(template)
+    return found
+
+
+def newest(templates: list[Template]) -> list[Template]:
+    """The highest version of each id, in matching order (priority, then id)."""
+    latest: dict[str, Template] = {}
+    for template in templates:
         if template.id not in latest or latest[template.id].version < template.version:
             latest[template.id] = template
     return sorted(latest.values(), key=lambda t: (-t.priority, t.id))
+
+
+def load_templates(folder: Path) -> list[Template]:
+    """Every template under ``folder``, the highest version of each id."""
+    return newest(load_all(folder))
+
+
+def to_yaml(template: Template, note: str = "") -> str:
+    """The template as YAML (defaults left out), ``note`` as a comment on top."""
+    data = template.model_dump(mode="json", exclude_defaults=True)
+    header = "".join(f"# {line}\n" for line in note.splitlines()) if note else ""
+    return header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)

@@ -27,7 +27,6 @@ from services.storage.models import (
     DocumentState,
     ExceptionRecord,
     Extraction,
-    LabelRecord,
     QueueStatus,
     ReviewRecord,
     User,
@@ -235,10 +234,7 @@ def apply(session: Session, *, decision: ReviewDecision, accepted: AcceptedDocum
     for field in accepted.review.corrected if accepted.review else []:
         _replace_extraction(session, decision.document_id, field, accepted.fields.get(field))
     if labels:
-        crud._insert_ignore(session, LabelRecord, [
-            {"label_id": lab.label_id, "document_id": lab.document_id, "field": lab.field, "value": lab.value,
-             "page": lab.page, "bbox": list(lab.bbox) if lab.bbox else None, "origin": lab.origin,
-             "author": lab.author[:100], "created_at": lab.created_at} for lab in labels], ["label_id"])
+        crud.save_labels(session, labels)
     key = invoice_key(accepted)
     if key is not None:
         crud.claim_invoice(session, vendor_key=key[0], invoice_number=key[1], document_id=decision.document_id)

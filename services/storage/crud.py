@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from services.contracts import DocumentRef, FieldValue
+from services.contracts import DocumentRef, FieldValue, Label
 from services.storage.models import (
     Document,
     DocumentState,
     ExceptionRecord,
     Extraction,
     InvoiceKey,
+    LabelRecord,
     QueueStatus,
     StageTransition,
 )
@@ -200,3 +201,11 @@ def state_counts(session: Session) -> dict[str, int]:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def save_labels(session: Session, labels: list[Label]) -> None:
+    """Label rows, once per ``label_id`` (a re-sent label is the same label)."""
+    _insert_ignore(session, LabelRecord, [
+        {"label_id": lab.label_id, "document_id": lab.document_id, "field": lab.field, "value": lab.value,
+         "page": lab.page, "bbox": list(lab.bbox) if lab.bbox else None, "origin": lab.origin,
+         "author": lab.author[:100], "created_at": lab.created_at} for lab in labels], ["label_id"])

@@ -23,6 +23,7 @@ class DocumentState:
     EXCEPTION = "exception"
     DEADLETTER = "deadletter"
     REJECTED = "rejected"  # by a reviewer, from exception
+    SAMPLE = "sample"  # uploaded to the labeling service to onboard a vendor; never enters the stream
     # Where the stream leaves a document; only a review moves it on (exception -> accepted/rejected,
     # accepted -> exception when reopened).
     TERMINAL = frozenset({ACCEPTED, EXCEPTION, DEADLETTER, REJECTED})
@@ -193,3 +194,61 @@ class AuditEntry(SQLModel, table=True):
     before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     reason: str | None = Field(default=None, max_length=2000)
+
+
+class LabelSet(SQLModel, table=True):
+    """One saved revision of a document's labels, as a labeler made it (or an import brought it).
+
+    ``labels``: one entry per labelled value, in the synthetic corpus's truth form: ``field``
+    (``invoice_number``, ``line_items.2.amount``), normalised ``value``, printed ``text``, ``page``,
+    ``bbox`` and the ``words`` with their boxes (token-level training data). Every save is a new
+    revision; the newest is the document's labels. ``published_at`` is the outbox mark: the relay
+    sends each label to the ``labels`` topic, then sets it.
+    """
+
+    __tablename__ = "label_sets"
+    __table_args__ = (UniqueConstraint("document_id", "revision", name="uq_label_sets_document_revision"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: str = Field(index=True, max_length=128)
+    revision: int = Field(ge=1)
+    labels: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    origin: str = Field(max_length=20)  # labeler | import
+    author: str = Field(max_length=100)
+    created_at: datetime = Field(default_factory=_now)
+    published_at: datetime | None = Field(default=None, index=True)
+
+
+class TemplateVersion(SQLModel, table=True):
+    """A vendor template as published from the labeling service: its YAML, who published it, the
+    labeled documents it was checked on and what that check gave. ``status``: published or retired
+    (a rollback retires the versions above the one rolled back to)."""
+
+    __tablename__ = "template_versions"
+    __table_args__ = (UniqueConstraint("template_id", "version", name="uq_template_versions_id_version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    template_id: str = Field(index=True, max_length=100)
+    version: int = Field(ge=1)
+    body: str = Field(max_length=100_000)
+    status: str = Field(default="published", max_length=20)
+    author: str = Field(max_length=100)
+    note: str | None = Field(default=None, max_length=2000)
+    documents: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    checks: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=_now)
+
+
+class TemplateEventRecord(SQLModel, table=True):
+    """Every publish, retirement and rollback in order. ``seq`` is the template set's revision (a
+    worker reloads when it grows); ``published_at`` is the outbox mark for templates.events."""
+
+    __tablename__ = "template_events"
+
+    seq: int | None = Field(default=None, primary_key=True)
+    template_id: str = Field(index=True, max_length=100)
+    version: int
+    action: str = Field(max_length=20)  # published | retired | rolled_back
+    author: str = Field(max_length=100)
+    at: datetime = Field(default_factory=_now)
+    published_at: datetime | None = Field(default=None, index=True)
