@@ -18,7 +18,8 @@ class Permission(StrEnum):
     READ_QUEUE = "queue:read"              # the exception queue
     WORK_QUEUE = "queue:work"              # claim, release, decide, escalate; reopen accepted documents
     ASSIGN_QUEUE = "queue:assign"          # reassign to someone else; decide escalated items
-    WRITE_LABELS = "labels:write"
+    WRITE_LABELS = "labels:write"          # the labeling work list, label documents, import labels
+    PUBLISH_TEMPLATES = "templates:publish"  # publish an induced or edited template, roll one back
     MANAGE_USERS = "users:manage"
     READ_AUDIT = "audit:read"
 
@@ -27,7 +28,7 @@ _OPERATOR = {Permission.READ_DOCUMENTS, Permission.READ_QUEUE, Permission.WORK_Q
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.READ_DOCUMENTS, Permission.READ_QUEUE}),
     Role.OPERATOR: frozenset(_OPERATOR),
-    Role.LABELER: frozenset({Permission.READ_DOCUMENTS, Permission.WRITE_LABELS}),
+    Role.LABELER: frozenset({Permission.READ_DOCUMENTS, Permission.WRITE_LABELS, Permission.PUBLISH_TEMPLATES}),
     Role.APPROVER: frozenset(_OPERATOR | {Permission.ASSIGN_QUEUE}),
     Role.ADMIN: frozenset(Permission),
 }

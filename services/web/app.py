@@ -18,12 +18,14 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from labeling import api as labeling_api
+from labeling import pages as labeling_pages
 from services.monitoring import metrics
 from services.review import store
 from services.runtime import Runtime
 from services.settings import Settings
-from services.storage.db import make_engine
 from services.web import api, console
+from services.web import outbox as outbox_sources
 from services.web.auth import LoginRequired
 from services.web.outbox import Outbox
 from services.web.pages import PageCache
@@ -39,9 +41,9 @@ SECURITY_HEADERS = {
 
 def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
     """``publish=False`` leaves decisions in the outbox (tests without a broker)."""
-    engine: Engine = make_engine(settings.db_url)
     rt = Runtime(settings)
-    outbox = Outbox(engine, settings.broker, settings.max_message_bytes) \
+    engine: Engine = rt.engine
+    outbox = Outbox(engine, settings.broker, settings.max_message_bytes, outbox_sources.ALL) \
         if publish and settings.broker else None
 
     @contextlib.asynccontextmanager
@@ -58,13 +60,19 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
     app.state.engine, app.state.blobs, app.state.outbox = engine, rt.blobs, outbox
     app.state.ruleset, app.state.queue_policy = rt.ruleset, rt.queue_policy
     app.state.pages = PageCache(rt.blobs, settings.max_pages)
+    app.state.registry, app.state.limits = rt.registry, rt.limits
+    app.state.regex_timeout_s = settings.regex_timeout_s
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    app.mount("/labeling/static", StaticFiles(directory=Path(labeling_api.__file__).parent / "static"),
+              name="labeling-static")
     app.include_router(api.router)
     app.include_router(console.router)
+    app.include_router(labeling_api.router)
+    app.include_router(labeling_pages.router)
 
     @app.exception_handler(LoginRequired)
     async def login_first(request: Request, exc: LoginRequired) -> Response:
-        if request.url.path.startswith("/console") and request.method == "GET":
+        if request.url.path.startswith(("/console", "/labeling")) and request.method == "GET":
             return RedirectResponse(f"/login?next={request.url.path}", 303)
         return JSONResponse({"detail": exc.detail}, 401, headers=exc.headers)
 

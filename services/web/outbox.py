@@ -1,35 +1,73 @@
-"""Publishes operator decisions to documents.reviewed: the transactional outbox.
+"""The transactional outbox: what the web server decided, published to Kafka after it committed.
 
-A decision is committed to ``review_decisions`` with the queue change and its audit entry, in
-one transaction; this relay then publishes every unpublished row and marks it. A broker that is
-down delays decisions, never loses them; a crash between publish and mark publishes one twice,
-and the review stage applies it once (by ``decision_id``).
+Operator decisions (``review_decisions`` -> documents.reviewed), saved labels (``label_sets`` ->
+labels) and template publishes and rollbacks (``template_events`` -> templates.events) are each
+committed with the change they describe and its audit entry, in one transaction; this relay then
+publishes every unpublished row and marks it. A broker that is down delays them, never loses
+them; a crash between publish and mark publishes a row twice, and every message carries a stable
+id its consumers apply once (decision_id, label_id, template id and version).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
+from labeling import store as label_store
 from services import topics
 from services.codec import encode
+from services.contracts import Contract
+from services.extraction import registry
 from services.log_setup import get_logger
 from services.review import store
 from services.storage.db import session_scope
 
 POLL_S = 2.0
 
+# A row's id and the messages it stands for, each with its key.
+Pending = list[tuple[Any, list[tuple[str, Contract]]]]
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str
+    pending: Callable[[Session], Pending]
+    mark: Callable[[Session, list[Any]], None]
+
+
+def _decisions(s: Session) -> Pending:
+    return [(d.decision_id, [(d.document_id, d)]) for d in store.unpublished(s)]
+
+
+def _label_sets(s: Session) -> Pending:
+    return [(row_id, [(m.document_id, m) for m in labels]) for row_id, labels in label_store.unpublished(s)]
+
+
+def _template_events(s: Session) -> Pending:
+    return [(row.seq, [(row.template_id, registry.as_event(row))]) for row in registry.unpublished_events(s)]
+
+
+DECISIONS = Source(topics.REVIEWED, _decisions, store.mark_published)
+LABEL_SETS = Source(topics.LABELS, _label_sets, label_store.mark_published)
+TEMPLATE_EVENTS = Source(topics.TEMPLATES_EVENTS, _template_events, registry.mark_events_published)
+ALL = [DECISIONS, LABEL_SETS, TEMPLATE_EVENTS]
+
 
 class Outbox:
-    def __init__(self, engine: Engine, bootstrap: str, max_request_bytes: int):
+    def __init__(self, engine: Engine, bootstrap: str, max_request_bytes: int, sources: list[Source]):
         self.engine, self.bootstrap, self.max_request_bytes = engine, bootstrap, max_request_bytes
+        self.sources = sources
         self.wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="review-outbox")
+        self._task = asyncio.create_task(self._run(), name="outbox")
 
     async def stop(self) -> None:
         if self._task:
@@ -48,9 +86,9 @@ class Outbox:
                     producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, acks="all",
                                                 max_request_size=self.max_request_bytes)
                     await producer.start()
-                sent = await self.flush(producer)
-                if sent:
-                    log.info("decisions published", count=sent)
+                for source, sent in (await self.flush(producer)).items():
+                    if sent:
+                        log.info("outbox published", source=source, rows=sent)
             except asyncio.CancelledError:
                 if producer is not None:
                     await producer.stop()
@@ -65,11 +103,15 @@ class Outbox:
                 await asyncio.wait_for(self.wake.wait(), POLL_S)
             self.wake.clear()
 
-    async def flush(self, producer) -> int:  # type: ignore[no-untyped-def]
-        with session_scope(self.engine) as s:
-            pending = store.unpublished(s)
-        for decision in pending:
-            await producer.send_and_wait(topics.REVIEWED, value=encode(decision), key=decision.document_id.encode())
+    async def flush(self, producer) -> dict[str, int]:  # type: ignore[no-untyped-def]
+        sent = {}
+        for source in self.sources:
             with session_scope(self.engine) as s:
-                store.mark_published(s, [decision.decision_id])
-        return len(pending)
+                pending = source.pending(s)
+            for row_id, messages in pending:
+                for key, message in messages:
+                    await producer.send_and_wait(message.topic, value=encode(message), key=key.encode())
+                with session_scope(self.engine) as s:
+                    source.mark(s, [row_id])
+            sent[source.name] = len(pending)
+        return sent

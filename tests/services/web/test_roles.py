@@ -18,6 +18,7 @@ QUEUE_READERS = {"viewer", "operator", "approver", "admin"}
 WORKERS = {"operator", "approver", "admin"}
 SUPERVISORS = {"approver", "admin"}
 ADMINS = {"admin"}
+LABELERS = {"labeler", "admin"}
 
 EXC, ACC = "exc-1", "acc-1"
 # (method, route path, concrete path, JSON or form body, who may)
@@ -59,6 +60,28 @@ CALLS = [
     ("GET", "/console/users", "/console/users", None, ADMINS),
     ("POST", "/console/users", "/console/users", {"username": "formuser", "password": "form secret 1234",
                                                   "roles": "viewer"}, ADMINS),
+    ("GET", "/api/labeling/worklist", "/api/labeling/worklist", None, LABELERS),
+    ("POST", "/api/labeling/documents", "/api/labeling/documents", {}, LABELERS),
+    ("GET", "/api/labeling/documents/{document_id}", f"/api/labeling/documents/{EXC}", None, LABELERS),
+    ("PUT", "/api/labeling/documents/{document_id}/labels", f"/api/labeling/documents/{EXC}/labels",
+     {"picks": [{"field": "invoice_number", "value": "NW-1"}]}, LABELERS),
+    ("POST", "/api/labeling/templates/{template_id}/induce", "/api/labeling/templates/northwind-2/induce",
+     {"documents": [EXC]}, LABELERS),
+    ("POST", "/api/labeling/templates/{template_id}/check", "/api/labeling/templates/northwind-2/check",
+     {"documents": [EXC], "yaml": "id: northwind-2"}, LABELERS),
+    ("POST", "/api/labeling/templates/{template_id}/publish", "/api/labeling/templates/northwind-2/publish",
+     {"documents": [EXC], "yaml": "id: northwind-2"}, LABELERS),
+    ("GET", "/api/labeling/templates", "/api/labeling/templates", None, LABELERS),
+    ("GET", "/api/labeling/templates/{template_id}", "/api/labeling/templates/northwind", None, LABELERS),
+    ("POST", "/api/labeling/templates/{template_id}/rollback", "/api/labeling/templates/northwind/rollback",
+     {"version": 1}, LABELERS),
+    ("GET", "/api/labeling/label-studio/config", "/api/labeling/label-studio/config", None, LABELERS),
+    ("GET", "/api/labeling/label-studio/export", "/api/labeling/label-studio/export", None, LABELERS),
+    ("POST", "/api/labeling/label-studio/import", "/api/labeling/label-studio/import", [], LABELERS),
+    ("GET", "/labeling", "/labeling", None, LABELERS),
+    ("GET", "/labeling/documents/{document_id}", f"/labeling/documents/{EXC}", None, LABELERS),
+    ("GET", "/labeling/templates", "/labeling/templates", None, LABELERS),
+    ("GET", "/labeling/templates/{template_id}", "/labeling/templates/northwind", None, LABELERS),
     ("POST", "/logout", "/logout", {}, LOGGED_IN),  # last: it ends the session
 ]
 FORM_ROUTES = {"/console/users", "/logout"}

@@ -1,0 +1,94 @@
+"""Label sets in the database: save a revision, read the newest, the work list, the outbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from labeling.labels import messages
+from services.contracts import Label, Reason
+from services.storage import audit, crud
+from services.storage.models import Document, DocumentState, LabelSet
+
+# Documents no template reads come first: labelling one onboards its vendor.
+FIRST = {str(Reason.UNKNOWN_TEMPLATE), str(Reason.NEW_LAYOUT_VERSION)}
+CANDIDATE_STATES = (DocumentState.EXCEPTION, DocumentState.ACCEPTED, DocumentState.SAMPLE)
+WORKLIST_SCAN = 5000  # the newest documents considered for the work list
+
+
+def latest(s: Session, document_id: str) -> LabelSet | None:
+    return s.exec(select(LabelSet).where(LabelSet.document_id == document_id)
+                  .order_by(col(LabelSet.revision).desc()).limit(1)).first()
+
+
+def labeled_ids(s: Session) -> list[str]:
+    return list(s.exec(select(LabelSet.document_id).distinct().order_by(col(LabelSet.document_id))).all())
+
+
+def history(s: Session, document_id: str) -> list[dict[str, Any]]:
+    rows = s.exec(select(LabelSet).where(LabelSet.document_id == document_id)
+                  .order_by(col(LabelSet.revision).desc())).all()
+    return [{"revision": r.revision, "author": r.author, "origin": r.origin, "labels": len(r.labels),
+             "created_at": r.created_at.isoformat()} for r in rows]
+
+
+def save(s: Session, *, document_id: str, labels: list[dict], origin: str, author: str,
+         base_revision: int | None = None) -> LabelSet:
+    """A new revision of the document's labels, its label rows and the audit entry, in the caller's
+    transaction. ``base_revision``: the revision the labeler started from; a newer one means
+    somebody else saved meanwhile (ValueError, nothing written)."""
+    current = latest(s, document_id)
+    if base_revision is not None and current is not None and current.revision != base_revision:
+        raise ValueError(f"the labels were saved by {current.author} meanwhile (revision {current.revision}); reload")
+    row = LabelSet(document_id=document_id, revision=(current.revision if current else 0) + 1, labels=labels,
+                   origin=origin, author=author)
+    s.add(row)
+    s.flush()
+    crud.save_labels(s, _messages(row))
+    before = {lab["field"]: lab["value"] for lab in current.labels} if current else None
+    audit.record(s, actor=author, action="labels.save", object_type="document", object_id=document_id,
+                 before=before, after={lab["field"]: lab["value"] for lab in labels} | {"revision": row.revision})
+    return row
+
+
+def _messages(row: LabelSet) -> list[Label]:
+    return messages(row.document_id, row.revision, row.labels, origin=row.origin, author=row.author, at=row.created_at)
+
+
+def worklist(s: Session, *, limit: int = 100, include_labeled: bool = False) -> list[dict[str, Any]]:
+    """Documents to label, most useful first: no template read them (unknown vendor, new layout),
+    then the ones the extraction was least sure of (lowest field confidence: active learning)."""
+    labeled = dict(s.exec(select(LabelSet.document_id, func.max(LabelSet.revision))
+                          .group_by(col(LabelSet.document_id))).all())
+    docs = s.exec(select(Document).where(col(Document.state).in_(CANDIDATE_STATES), col(Document.blob_uri).is_not(None))
+                  .order_by(col(Document.updated_at).desc()).limit(WORKLIST_SCAN)).all()
+    items = []
+    for d in docs:
+        if d.document_id in labeled and not include_labeled:
+            continue
+        confidences = [f.get("confidence", 0.0) for f in ((d.result or {}).get("fields") or {}).values()]
+        least = min(confidences) if confidences else 0.0
+        first = bool(FIRST & set(d.reasons)) or d.state == DocumentState.SAMPLE
+        items.append({"document_id": d.document_id, "state": d.state, "reasons": d.reasons, "vendor": d.vendor,
+                      "filename": d.filename, "pages": d.page_count, "least_confidence": round(least, 4),
+                      "labeled_revision": labeled.get(d.document_id),
+                      "why": "no template reads it" if first else f"least confident field {least:.2f}",
+                      "_key": (0 if first else 1, least, -d.updated_at.timestamp())})
+    items.sort(key=lambda i: i.pop("_key"))
+    return items[:limit]
+
+
+def unpublished(s: Session, limit: int = 200) -> list[tuple[int, list[Label]]]:
+    rows = s.exec(select(LabelSet).where(col(LabelSet.published_at).is_(None))
+                  .order_by(col(LabelSet.id)).limit(limit)).all()
+    return [(r.id, _messages(r)) for r in rows]  # type: ignore[misc]
+
+
+def mark_published(s: Session, ids: list[int]) -> None:
+    now = datetime.now(UTC)
+    for row in s.exec(select(LabelSet).where(col(LabelSet.id).in_(ids))).all():
+        row.published_at = now
+        s.add(row)
