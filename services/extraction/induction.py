@@ -64,11 +64,12 @@ def _phrase(words: list[Word]) -> str:
     return " ".join(w.text for w in sorted(words, key=lambda w: w.bbox[0]))
 
 
-def anchor_left(page: Page, value: list[int]) -> str | None:
-    """The words left of the value on its row, the nearest run of them."""
+def anchor_left(page: Page, value: list[int], taken: frozenset[int] = frozenset()) -> tuple[str, float] | None:
+    """The words left of the value on its row, the nearest run of them, and the gap to the value.
+    ``taken``: words that are labelled values themselves, never an anchor."""
     x0, top, _, bottom = union([page.words[i].bbox for i in value])
     h, mid = bottom - top, (top + bottom) / 2
-    row = sorted((w for i, w in enumerate(page.words) if i not in value and w.bbox[2] <= x0 + 0.5
+    row = sorted((w for i, w in enumerate(page.words) if i not in value and i not in taken and w.bbox[2] <= x0 + 0.5
                   and abs((w.bbox[1] + w.bbox[3]) / 2 - mid) <= h / 2), key=lambda w: -w.bbox[2])
     if not row:
         return None
@@ -78,20 +79,37 @@ def anchor_left(page: Page, value: list[int]) -> str | None:
             break
         run.append(w)
     text = _phrase(run)
-    return text if re.search(r"[^\W\d_]", text) else None
+    return (text, x0 - row[0].bbox[2]) if re.search(r"[^\W\d_]", text) else None
 
 
-def anchor_above(page: Page, value: list[int]) -> str | None:
-    """The words on the row just above the value, over its left edge."""
+def anchor_above(page: Page, value: list[int], taken: frozenset[int] = frozenset()) -> tuple[str, float] | None:
+    """The words on the row just above the value, over its left edge, and the gap to the value."""
     x0, top, x1, _ = union([page.words[i].bbox for i in value])
-    above = [w for w in page.words if w.bbox[3] <= top + 0.5 and top - w.bbox[3] <= 3 * (w.bbox[3] - w.bbox[1])
+    above = [w for i, w in enumerate(page.words) if i not in taken and w.bbox[3] <= top + 0.5 and top - w.bbox[3] <= 3 * (w.bbox[3] - w.bbox[1])
              and w.bbox[0] < max(x1, x0 + 160) and w.bbox[2] > x0 - 2]
     if not above:
         return None
     nearest = max(w.bbox[3] for w in above)
     row = [w for w in above if abs(w.bbox[3] - nearest) < 2]
     text = _phrase(row)
-    return text if re.search(r"[^\W\d_]", text) else None
+    return (text, top - nearest) if re.search(r"[^\W\d_]", text) else None
+
+
+def _rank(anchor: str, gap: float) -> tuple[int, float]:
+    """Label-like anchors first: a phrase that reads as a value (a date, an amount, mostly digits
+    like a phone number) is more likely other content that happens to sit beside the value; then
+    the nearest."""
+    alnum = [c for c in anchor if c.isalnum()]
+    value_like = sum(c.isdigit() for c in alnum) > len(alnum) / 2 or _reads_as_date(anchor)
+    return (1 if value_like else 0, gap)
+
+
+def _reads_as_date(text: str) -> bool:
+    try:
+        normalise_date(text)
+        return True
+    except ValueError:
+        return False
 
 
 def _shape(printed: str) -> str:
@@ -155,7 +173,7 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
     for fname in sorted(HEADER_FIELDS, key=lambda f: f == "currency"):
         if fname == "vendor_name":
             continue
-        candidates: list[FieldRule] = []
+        ranked: list[tuple[tuple[int, float], FieldRule]] = []
         for ex in examples:
             label = next((lab for lab in ex.labels if lab["field"] == fname), None)
             if label is None:
@@ -166,13 +184,18 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
                 continue
             printed = " ".join(page.words[i].text for i in value)
             kind = TYPE_OF.get(fname, "text")
-            for direction, anchor in (("right", anchor_left(page, value)), ("below", anchor_above(page, value))):
-                if anchor:
+            taken = _labelled_words(ex, label["page"])
+            for direction, found in (("right", anchor_left(page, value, taken)),
+                                     ("below", anchor_above(page, value, taken))):
+                if found:
+                    anchor, gap = found
                     vx1 = union([page.words[i].bbox for i in value])[2]
                     spans = find_anchors(page, anchor)
                     reach = max((vx1 - union([w.bbox for w in s.words])[2] for s in spans), default=0) + 40
-                    candidates.append(FieldRule(anchors=[anchor], direction=direction, type=kind,
-                                                pattern=_pattern(fname, printed), max_distance=max(60.0, reach)))
+                    ranked.append((_rank(anchor, gap), FieldRule(
+                        anchors=[anchor], direction=direction, type=kind, pattern=_pattern(fname, printed),
+                        max_distance=max(60.0, reach))))
+        candidates = [rule for _, rule in sorted(ranked, key=lambda r: r[0])]
         if fname == "currency" and not candidates:
             total = fields.get("total_amount")
             if total is not None:
@@ -192,6 +215,11 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
     )
     reproduced = {f: [_reproduces(template.fields[f], ex, f, template) for ex in examples] for f in template.fields}
     return Induced(template, reproduced, dropped)
+
+
+def _labelled_words(ex: Labeled, page_number: int) -> frozenset[int]:
+    page = ex.pages[page_number - 1]
+    return frozenset(i for lab in ex.labels if lab["page"] == page_number for i in _value_words(page, lab))
 
 
 def fingerprint(example: Labeled, fields: dict[str, FieldRule]) -> dict[str, tuple[float, float]]:

@@ -43,7 +43,8 @@ def _fold(token: str) -> str:
 
 
 def find_anchors(page: Page, phrase: str) -> list[Span]:
-    """Every place where ``phrase`` is printed as consecutive words of one line."""
+    """Every place where ``phrase`` is printed as consecutive words of one line; where the phrase
+    starts a label of its own first ("Total:" before the "Total:" of "Net Total:")."""
     wanted = [_fold(t) for t in phrase.split()]
     found = []
     for line in page.lines:
@@ -54,8 +55,11 @@ def find_anchors(page: Page, phrase: str) -> list[Span]:
                 # A lone ":" or "#" printed after the label belongs to the label.
                 while end < len(tokens) and not tokens[end] and page.words[line.words[end]].text.strip():
                     end += 1
-                found.append(Span(page, line.words[start:end]))
-    return found
+                first = page.words[line.words[start]]
+                inside = start > 0 and first.bbox[0] - page.words[line.words[start - 1]].bbox[2] \
+                    <= _GAP_BREAK * (first.bbox[3] - first.bbox[1])
+                found.append((inside, Span(page, line.words[start:end])))
+    return [span for _, span in sorted(found, key=lambda f: f[0])]
 
 
 def right_of(anchor: Span, max_distance: float) -> Span | None:
