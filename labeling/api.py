@@ -264,28 +264,15 @@ async def label_studio_import(request: Request, who: Labeling) -> dict[str, Any]
     """Label Studio tasks (its JSON export) to a new label revision per document they label."""
     try:
         tasks = json.loads(await request.body())
-        grouped = studio.group_tasks(tasks if isinstance(tasks, list) else [])
+        with _db(request) as s:
+            saved, problems = store.import_tasks(s, tasks if isinstance(tasks, list) else [],
+                                                 lambda doc: _pages(request, doc), who.username)
+            if problems:
+                s.rollback()
+                raise HTTPException(422, {"documents": problems})
+            s.commit()
     except (json.JSONDecodeError, ValueError) as exc:
         raise HTTPException(422, f"not a Label Studio export: {exc}") from None
-    saved, problems = {}, {}
-    with _db(request) as s:
-        for document_id, doc_tasks in grouped.items():
-            doc = s.get(Document, document_id)
-            if doc is None:
-                problems[document_id] = "no such document"
-                continue
-            try:
-                labels = build(studio.picks_from_tasks(doc_tasks, _pages(request, doc)), _pages(request, doc))
-                saved[document_id] = store.save(s, document_id=document_id, labels=labels, origin="import",
-                                                author=who.username).revision
-            except LabelError as exc:
-                problems[document_id] = str(exc)
-            except ValueError as exc:
-                problems[document_id] = str(exc)
-        if problems:
-            s.rollback()
-            raise HTTPException(422, {"documents": problems})
-        s.commit()
     _wake(request)
     return {"imported": saved}
 

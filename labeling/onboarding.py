@@ -41,9 +41,9 @@ def induced(examples: list[Example], template_id: str, version: int) -> tuple[In
 
 
 def check(template: Template, examples: list[Example], live: list[Template], regex_timeout_s: float) -> dict[str, Any]:
-    """Per labeled document: which template detection picks, and per labelled header field whether
-    the template gives back the label. ``ok`` when every document is matched to this template and
-    every field it labels is reproduced."""
+    """Per labeled document: which template detection picks, and per header field the label beside
+    what the template gives (``ok``: equal; None where nothing was labelled). ``ok`` overall when
+    every document is matched to this template and every labelled field is reproduced."""
     others = [t for t in live if t.id != template.id]
     documents, per_field = [], {}
     for ex in examples:
@@ -56,10 +56,11 @@ def check(template: Template, examples: list[Example], live: list[Template], reg
             if want is None and got is None:
                 continue
             value = got.value if got else None
-            ok = want is not None and value == want
-            rows[name] = {"label": want, "template": value, "ok": ok,
-                          "source": got.source if got else None}
-            per_field.setdefault(name, []).append(ok)
+            # A field nobody labelled has no verdict: its value is shown, not judged.
+            ok = None if want is None else value == want
+            rows[name] = {"label": want, "template": value, "ok": ok, "source": got.source if got else None}
+            if ok is not None:
+                per_field.setdefault(name, []).append(ok)
         documents.append({
             "document_id": ex.document_id, "revision": ex.revision,
             "detected": {"status": detection.status, "template": detection.template_id,

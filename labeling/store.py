@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from labeling.labels import messages
-from services.contracts import Label, Reason
+from labeling import studio
+from labeling.labels import build, messages
+from services.contracts import Label, Page, Reason
 from services.storage import audit, crud
 from services.storage.models import Document, DocumentState, LabelSet
 
@@ -69,16 +71,41 @@ def worklist(s: Session, *, limit: int = 100, include_labeled: bool = False) -> 
     for d in docs:
         if d.document_id in labeled and not include_labeled:
             continue
-        confidences = [f.get("confidence", 0.0) for f in ((d.result or {}).get("fields") or {}).values()]
+        fields = ((d.result or {}).get("fields") or {}).values()
+        confidences = [f.get("confidence", 0.0) for f in fields]
         least = min(confidences) if confidences else 0.0
         first = bool(FIRST & set(d.reasons)) or d.state == DocumentState.SAMPLE
         items.append({"document_id": d.document_id, "state": d.state, "reasons": d.reasons, "vendor": d.vendor,
                       "filename": d.filename, "pages": d.page_count, "least_confidence": round(least, 4),
                       "labeled_revision": labeled.get(d.document_id),
                       "why": "no template reads it" if first else f"least confident field {least:.2f}",
-                      "_key": (0 if first else 1, least, -d.updated_at.timestamp())})
+                      # Of an unknown vendor's documents, the one showing the most fields first: its
+                      # template then knows where its due date and order number stand.
+                      "_key": (0, -len(confidences), 0.0, -d.updated_at.timestamp()) if first
+                      else (1, 0, least, -d.updated_at.timestamp())})
     items.sort(key=lambda i: i.pop("_key"))
     return items[:limit]
+
+
+def import_tasks(s: Session, tasks: list, pages_of: Callable[[Document], list[Page]],
+                 author: str) -> tuple[dict[str, int], dict[str, str]]:
+    """Label Studio tasks to a new label revision per document they label (origin ``import``).
+    Returns the revisions saved and, per document, why it could not be; the caller commits only
+    when nothing went wrong."""
+    saved, problems = {}, {}
+    for document_id, doc_tasks in studio.group_tasks(tasks).items():
+        doc = s.get(Document, document_id)
+        if doc is None or not doc.blob_uri:
+            problems[document_id] = "no such document here (or its bytes were never stored)"
+            continue
+        try:
+            pages = pages_of(doc)
+            labels = build(studio.picks_from_tasks(doc_tasks, pages), pages)
+            saved[document_id] = save(s, document_id=document_id, labels=labels, origin="import",
+                                      author=author).revision
+        except ValueError as exc:  # LabelError too
+            problems[document_id] = str(exc)
+    return saved, problems
 
 
 def unpublished(s: Session, limit: int = 200) -> list[tuple[int, list[Label]]]:

@@ -344,5 +344,13 @@ def users_token(username: str, name: str) -> None:
     click.echo(token)
 
 
+def _labeling_commands() -> None:
+    from labeling.cli import labels
+
+    main.add_command(labels)
+
+
+_labeling_commands()
+
 if __name__ == "__main__":
     main()

@@ -211,15 +211,15 @@ function labelView(data) {
   function showCheck(result, dropped) {
     const body = document.querySelector("#check tbody");
     const first = result.documents[0] || {fields: {}};
-    body.replaceChildren(...Object.entries(result.fields).map(([field, ok]) => {
+    body.replaceChildren(...Object.entries(first.fields).map(([field, row]) => {
       const tr = document.createElement("tr");
-      const row = first.fields[field] || {};
-      for (const text of [field, row.label ?? "", row.template ?? "—", ok ? "✓" : "✗"]) {
+      const ok = field in result.fields ? result.fields[field] : null;
+      for (const text of [field, row.label ?? "", row.template ?? "—", ok === null ? "not labelled" : ok ? "✓" : "✗"]) {
         const td = document.createElement("td");
         td.textContent = text;
         tr.append(td);
       }
-      tr.className = ok ? "ok" : "bad";
+      tr.className = ok === null ? "" : ok ? "ok" : "bad";
       return tr;
     }));
     const unmatched = result.documents.filter((d) => !d.matched).map((d) => `${d.document_id}: detection gives ${d.detected.template || d.detected.status}`);

@@ -85,7 +85,8 @@ def anchor_left(page: Page, value: list[int], taken: frozenset[int] = frozenset(
 def anchor_above(page: Page, value: list[int], taken: frozenset[int] = frozenset()) -> tuple[str, float] | None:
     """The words on the row just above the value, over its left edge, and the gap to the value."""
     x0, top, x1, _ = union([page.words[i].bbox for i in value])
-    above = [w for i, w in enumerate(page.words) if i not in taken and w.bbox[3] <= top + 0.5 and top - w.bbox[3] <= 3 * (w.bbox[3] - w.bbox[1])
+    above = [w for i, w in enumerate(page.words)
+             if i not in taken and w.bbox[3] <= top + 0.5 and top - w.bbox[3] <= 3 * (w.bbox[3] - w.bbox[1])
              and w.bbox[0] < max(x1, x0 + 160) and w.bbox[2] > x0 - 2]
     if not above:
         return None
