@@ -3,7 +3,7 @@
 "use strict";
 
 const PALETTE = ["#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#42d4f4", "#f032e6", "#9a6324",
-                 "#469990", "#800000", "#808000"];
+                 "#469990", "#800000", "#808000", "#000075", "#bfef45", "#fabed4", "#a9a9a9"];
 const sameBox = (a, b) => a.every((v, i) => Math.abs(v - b[i]) < 0.01);
 
 function labelView(data) {
@@ -91,14 +91,18 @@ function labelView(data) {
 
   function select(i) {
     at = Math.max(0, Math.min(order.length - 1, i));
+    last = null;
     refresh();
     const el = document.querySelector(`.field[data-field="${order[at]}"]`);
     if (el) el.scrollIntoView({block: "nearest"});
   }
 
+  // Shift adds to the field just filled (the cursor has moved on to the next one by then).
+  let last = null;
   function assign(pageNo, words, append) {
     if (!words.length) return;
-    const field = order[at];
+    const field = append && last ? last : order[at];
+    last = field;
     const before = state[field];
     let chosen = words.map((w) => ({text: w.text, bbox: w.bbox}));
     if (append && before && before.page === pageNo) chosen = [...before.words, ...chosen.filter((w) => !before.words.some((b) => sameBox(b.bbox, w.bbox)))];
@@ -108,6 +112,8 @@ function labelView(data) {
       const next = order.findIndex((f, i) => i > at && !(state[f] && (state[f].words.length || state[f].value)));
       if (next >= 0) at = next;
     }
+    const el = document.querySelector(`.field[data-field="${order[at]}"]`);
+    if (el) el.scrollIntoView({block: "nearest"});
     refresh();
   }
 
@@ -123,10 +129,11 @@ function labelView(data) {
     let page;
     try { page = await call("GET", `/api/documents/${enc}/pages/${n}/words`); }
     catch (err) { say(`page ${n}: ${err.message}`, true); return; }
-    const spans = page.words.map((word) => {
+    const spans = page.words.map((word, i) => {
       const el = document.createElement("span");
       el.className = "word";
       el.dataset.text = word.text;
+      el.dataset.i = i;
       el.style.left = (100 * word.bbox[0] / page.width) + "%";
       el.style.top = (100 * word.bbox[1] / page.height) + "%";
       el.style.width = (100 * (word.bbox[2] - word.bbox[0]) / page.width) + "%";
