@@ -24,6 +24,7 @@ TYPE_OF = {
     "vendor_vat_id": "vat_id", "vendor_iban": "iban", "invoice_date": "date", "due_date": "date",
     "currency": "currency", "net_amount": "amount", "tax_amount": "amount", "total_amount": "amount",
 }
+Layout = dict[str, tuple[float, float]]
 PATTERNS = {
     "text": r"[A-Za-z0-9][\w\-/.]*",
     "amount": r"-?\d{1,3}(?:[ .,'\u00a0]?\d{3})*[.,]\d{2}",
@@ -174,7 +175,7 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
     for fname in sorted(HEADER_FIELDS, key=lambda f: f == "currency"):
         if fname == "vendor_name":
             continue
-        ranked: list[tuple[tuple[int, float], FieldRule]] = []
+        ranked: list[tuple[tuple[int, float], FieldRule, Layout]] = []
         for ex in examples:
             label = next((lab for lab in ex.labels if lab["field"] == fname), None)
             if label is None:
@@ -186,33 +187,33 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
             printed = " ".join(page.words[i].text for i in value)
             kind = TYPE_OF.get(fname, "text")
             taken = _labelled_words(ex, label["page"])
+            box = union([page.words[i].bbox for i in value])
             for direction, found in (("right", anchor_left(page, value, taken)),
                                      ("below", anchor_above(page, value, taken))):
                 if found:
                     anchor, gap = found
-                    vx1 = union([page.words[i].bbox for i in value])[2]
                     spans = find_anchors(page, anchor)
-                    reach = max((vx1 - union([w.bbox for w in s.words])[2] for s in spans), default=0) + 40
+                    reach = max((box[2] - union([w.bbox for w in s.words])[2] for s in spans), default=0) + 40
                     ranked.append((_rank(anchor, gap), FieldRule(
                         anchors=[anchor], direction=direction, type=kind, pattern=_pattern(fname, printed),
-                        max_distance=max(60.0, reach))))
-        candidates = [rule for _, rule in sorted(ranked, key=lambda r: r[0])]
+                        max_distance=max(60.0, reach)), {anchor: _where(page, _nearest(spans, box, direction))}))
+        candidates = [(rule, at) for _, rule, at in sorted(ranked, key=lambda r: r[0])]
         if fname == "currency" and not candidates:
             total = fields.get("total_amount")
             if total is not None:
-                candidates.append(FieldRule(anchors=total.anchors, direction=total.direction, type="currency",
-                                            pattern=PATTERNS["currency"], max_distance=total.max_distance + 80))
-        rule = _first_reproducing(candidates, examples, fname, probe)
-        if rule is None:
+                candidates.append((FieldRule(anchors=total.anchors, direction=total.direction, type="currency",
+                                             pattern=PATTERNS["currency"], max_distance=total.max_distance + 80), {}))
+        chosen = _first_reproducing(candidates, examples, fname, probe)
+        if chosen is None:
             labelled = any(lab["field"] == fname for ex in examples for lab in ex.labels)
             dropped[fname] = "no anchor reproduces the label" if labelled else "not printed on the labeled documents"
             continue
-        fields[fname] = rule
+        fields[fname] = chosen[0]
+        probe = probe.model_copy(update={"layout": probe.layout | chosen[1]})
     template = Template(
         id=template_id, version=version, issuer=name,
         match=MatchRule(keywords=[name], identifiers={k: v for k, v in _identifiers(examples).items() if v}),
-        options=options, fields=fields, line_items=induce_line_items(examples, fields),
-        layout=fingerprint(examples[0], fields),
+        options=options, fields=fields, line_items=induce_line_items(examples, fields), layout=probe.layout,
     )
     reproduced = {f: [_reproduces(template.fields[f], ex, f, template) for ex in examples] for f in template.fields}
     return Induced(template, reproduced, dropped)
@@ -223,18 +224,21 @@ def _labelled_words(ex: Labeled, page_number: int) -> frozenset[int]:
     return frozenset(i for lab in ex.labels if lab["page"] == page_number for i in _value_words(page, lab))
 
 
-def fingerprint(example: Labeled, fields: dict[str, FieldRule]) -> dict[str, tuple[float, float]]:
-    """Where each field's anchor stands on the first labeled document, as page fractions."""
-    layout = {}
-    for rule in fields.values():
-        for phrase in rule.anchors:
-            for page in example.pages[:2]:
-                spans = find_anchors(page, phrase)
-                if spans:
-                    first = spans[0].page.words[spans[0].idx[0]]
-                    layout[phrase] = (round(first.bbox[0] / page.width, 4), round(first.bbox[1] / page.height, 4))
-                    break
-    return layout
+def _nearest(spans: list, box: tuple[float, float, float, float], direction: str):  # type: ignore[no-untyped-def,type-arg]
+    """The anchor span the value is read from: on the value's row (``right``) or over its column
+    (``below``), the nearest -- the label printed beside it, not the same words elsewhere."""
+    def distance(span) -> tuple[bool, float]:  # type: ignore[no-untyped-def]
+        x0, y0, x1, y1 = union([w.bbox for w in span.words])
+        dx, dy = max(0.0, box[0] - x1, x0 - box[2]), max(0.0, box[1] - y1, y0 - box[3])
+        return (dy > 0, dx) if direction == "right" else (dx > 0, dy)
+    return min(spans, key=distance)
+
+
+def _where(page: Page, span) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """Where an anchor stands, as page fractions: the template's layout fingerprint, which also
+    tells the rules engine which of several same anchors is the label."""
+    first = span.words[0]
+    return (round(first.bbox[0] / page.width, 4), round(first.bbox[1] / page.height, 4))
 
 
 def _identifiers(examples: list[Labeled]) -> dict[str, str]:
@@ -254,11 +258,12 @@ def _reproduces(rule: FieldRule, ex: Labeled, fname: str, template: Template) ->
     return got is not None and got.value == want
 
 
-def _first_reproducing(candidates: list[FieldRule], examples: list[Labeled], fname: str,
-                       probe: Template) -> FieldRule | None:
-    for rule in candidates:
-        if all(_reproduces(rule, ex, fname, probe) for ex in examples):
-            return rule
+def _first_reproducing(candidates: list[tuple[FieldRule, Layout]], examples: list[Labeled], fname: str,
+                       probe: Template) -> tuple[FieldRule, Layout] | None:
+    for rule, at in candidates:
+        with_layout = probe.model_copy(update={"layout": probe.layout | at})
+        if all(_reproduces(rule, ex, fname, with_layout) for ex in examples):
+            return rule, at
     return None
 
 

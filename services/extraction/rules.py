@@ -28,6 +28,7 @@ class Span:
 
     page: Page
     idx: list[int]
+    rank: tuple[bool, ...] = ()  # of an anchor: how well it reads as the label (lower is better)
 
     @property
     def words(self) -> list[Word]:
@@ -43,8 +44,9 @@ def _fold(token: str) -> str:
 
 
 def find_anchors(page: Page, phrase: str) -> list[Span]:
-    """Every place where ``phrase`` is printed as consecutive words of one line; where the phrase
-    starts a label of its own first ("Total:" before the "Total:" of "Net Total:")."""
+    """Every place where ``phrase`` is printed as consecutive words of one line (case and accents
+    aside); first where it starts a label of its own ("Total:" before the "Total:" of "Net
+    Total:"), then where it is printed exactly as written ("Invoice" before the title "INVOICE")."""
     wanted = [_fold(t) for t in phrase.split()]
     found = []
     for line in page.lines:
@@ -58,8 +60,23 @@ def find_anchors(page: Page, phrase: str) -> list[Span]:
                 first = page.words[line.words[start]]
                 inside = start > 0 and first.bbox[0] - page.words[line.words[start - 1]].bbox[2] \
                     <= _GAP_BREAK * (first.bbox[3] - first.bbox[1])
-                found.append((inside, Span(page, line.words[start:end])))
-    return [span for _, span in sorted(found, key=lambda f: f[0])]
+                printed = " ".join(page.words[i].text for i in line.words[start:start + len(wanted)])
+                found.append(Span(page, line.words[start:end], (inside, printed != phrase)))
+    return sorted(found, key=lambda span: span.rank)
+
+
+def by_layout(spans: list[Span], where: tuple[float, float] | None) -> list[Span]:
+    """Several places print the anchor equally well: the one nearest where the template's layout
+    has it first (a title "Invoice" and the label "Invoice"; a totals block that moves with the
+    number of line items keeps its order by rank)."""
+    if where is None or len(spans) < 2:
+        return spans
+
+    def key(span: Span) -> tuple:
+        first, page = span.words[0], span.page
+        return span.rank, abs(first.bbox[0] / page.width - where[0]) + abs(first.bbox[1] / page.height - where[1])
+
+    return sorted(spans, key=key)
 
 
 def right_of(anchor: Span, max_distance: float) -> Span | None:
@@ -129,7 +146,7 @@ def extract_field(pages: list[Page], rule: FieldRule, template: Template, timeou
     searches = {"right": (right_of,), "below": (below,), "right_or_below": (right_of, below)}[rule.direction]
     for page in pages:
         for phrase in rule.anchors:
-            for anchor in find_anchors(page, phrase):
+            for anchor in by_layout(find_anchors(page, phrase), template.layout.get(phrase)):
                 for search in searches:
                     span = search(anchor, rule.max_distance)
                     hit = span and _match(span, rule, template.options, timeout)
