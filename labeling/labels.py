@@ -150,6 +150,23 @@ def _order(label: dict) -> tuple:
     return (0, HEADER_FIELDS.index(label["field"]), 0)
 
 
+def suggest(fields: dict[str, dict], pages: list[Page]) -> list[dict[str, Any]]:
+    """Labels pre-filled from an extraction (field -> {value, page, bbox}): the words inside each
+    value's box, so a labeler confirms or corrects instead of starting from nothing."""
+    out = []
+    for name, found in fields.items():
+        if name not in HEADER_FIELDS or not found.get("page") or not found.get("bbox"):
+            continue
+        if not 1 <= found["page"] <= len(pages):
+            continue
+        words = words_inside(pages[found["page"] - 1], tuple(found["bbox"]))  # type: ignore[arg-type]
+        if words:
+            out.append({"field": name, "value": found.get("value"), "text": " ".join(w.text for w in words),
+                        "page": found["page"], "bbox": [round(v, 2) for v in union([w.bbox for w in words])],
+                        "words": [{"text": w.text, "bbox": [round(v, 2) for v in w.bbox]} for w in words]})
+    return sorted(out, key=_order)
+
+
 def truth(labels: list[dict]) -> dict[str, Any]:
     """``fields`` and ``line_items`` as the corpus truth has them (``docflow eval``, training)."""
     fields: dict[str, str | None] = {name: None for name in HEADER_FIELDS}

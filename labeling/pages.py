@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from labeling import store
-from labeling.labels import template_id_for
+from labeling.labels import suggest, template_id_for
 from services.access.roles import Permission
 from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS
 from services.extraction import registry
@@ -48,10 +48,13 @@ def label_page(request: Request, document_id: str, who: Labeling) -> HTMLRespons
                          None)
     vendor = next((lab["value"] for lab in (current.labels if current else []) if lab["field"] == "vendor_name"),
                   None) or doc.vendor
+    suggested = []
+    if current is None and doc.result and doc.blob_uri:  # start from what the extraction read
+        suggested = suggest(doc.result.get("fields") or {}, request.app.state.pages.pages(document_id, doc.blob_uri))
     data = {
         "document_id": document_id, "page_count": doc.page_count or 0, "header": list(HEADER_FIELDS),
         "columns": list(LINE_ITEM_FIELDS), "revision": current.revision if current else None,
-        "labels": current.labels if current else [], "next": following,
+        "labels": current.labels if current else suggested, "suggested": bool(suggested), "next": following,
         "template_id": doc.template_id or (template_id_for(vendor) if vendor else ""),
         "can_publish": who.can(Permission.PUBLISH_TEMPLATES),  # type: ignore[attr-defined]
     }

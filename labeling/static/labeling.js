@@ -289,6 +289,10 @@ function labelView(data) {
   });
   render();
   select(order.findIndex((f) => !(state[f] && state[f].words.length)));
+  if (data.suggested) {
+    dirty = true;
+    say("Pre-filled from the extraction: check every field, correct what is wrong, then save.");
+  }
 }
 
 function templateView(data) {

@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 from services.contracts import TemplateEvent
 from services.extraction.templates import Template, load_all, newest, parse_template, to_yaml
 from services.log_setup import get_logger
+from services.monitoring import metrics
 from services.storage.models import TemplateEventRecord, TemplateVersion
 
 PUBLISHED, RETIRED = "published", "retired"
@@ -62,6 +63,7 @@ class TemplateRegistry:
             if revision != self._set.revision:
                 before = {t.ref for t in self._set.active}
                 self._set = self._load(revision)
+                metrics.TEMPLATE_RELOADS.inc()
                 get_logger(stage="templates").info(
                     "templates reloaded", revision=revision,
                     changed=sorted({t.ref for t in self._set.active} - before))

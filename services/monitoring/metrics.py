@@ -27,6 +27,7 @@ SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 TERMINAL = Counter("docflow_documents_terminal", "Documents reaching a terminal state", ["state"])
+TEMPLATE_RELOADS = Counter("docflow_template_reloads", "Template sets reloaded after a publish or rollback")
 
 
 def render(extra: Collector | None = None) -> tuple[bytes, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from services.access.users import create_user
+from services.access.users import create_user, issue_token
 from services.broker import free_port
 from services.cluster import LocalCluster
 from services.storage.db import make_engine, session_scope
@@ -52,6 +52,21 @@ def start(tmp: Path, db_url: str) -> tuple[LocalCluster, int]:
     port = free_port()
     cluster.start_web(port)
     return cluster, port
+
+
+def start_labeling(tmp: Path, db_url: str, password: str) -> tuple[LocalCluster, int, str]:
+    """Broker, web server and one worker over the shipped rules, and a labeler "lena" with an API
+    token: the world a vendor is onboarded in."""
+    cluster = LocalCluster(home=tmp / "home", db_url=db_url, partitions=2,
+                           env=FAST_REBALANCE | {"DOCFLOW_RULES_DIR": str(RULES)})
+    cluster.start()
+    with session_scope(make_engine(db_url)) as s:
+        user = create_user(s, username="lena", password=password, roles=["labeler"])
+        token = issue_token(s, user=user, name="test")
+    port = free_port()
+    cluster.start_web(port)
+    cluster.start_worker("w1")
+    return cluster, port, token
 
 
 def publish(cluster: LocalCluster, docs: dict[str, tuple[bytes, dict]]) -> None:

@@ -11,23 +11,19 @@ test's temporary folder.
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
 from services import topics
-from services.access.users import create_user
-from services.broker import free_port
-from services.cluster import LocalCluster
 from services.contracts import HEADER_FIELDS
-from services.storage.db import make_engine, session_scope
+from services.storage.db import make_engine
 from services.storage.models import AuditEntry, LabelSet, TemplateVersion
 from services.synth import bad
 from services.synth.layouts import vendor_layouts
 from services.synth.render import generate
-from tests.integration.review_world import FAST_REBALANCE, RULES, wait_states
+from tests.integration.review_world import start_labeling, wait_states
 from tests.integration.test_console_browser import CHROMIUM, FLAGS
 
 pytestmark = pytest.mark.integration
@@ -44,16 +40,8 @@ def test_labeler_labels_by_clicking_and_dragging_then_publishes(tmp_path: Path) 
 
     shots = Path(os.environ.get("DOCFLOW_SCREENSHOTS") or tmp_path)
     db_url = f"sqlite:///{tmp_path / 'docflow.db'}"
-    shutil.copytree(RULES, tmp_path / "rules")
-    cluster = LocalCluster(home=tmp_path / "home", db_url=db_url, partitions=2,
-                           env=FAST_REBALANCE | {"DOCFLOW_RULES_DIR": str(tmp_path / "rules")})
-    cluster.start()
+    cluster, port, _ = start_labeling(tmp_path, db_url, PASSWORD)
     try:
-        with session_scope(make_engine(db_url)) as s:
-            create_user(s, username="lena", password=PASSWORD, roles=["labeler"])
-        port = free_port()
-        cluster.start_web(port)
-        cluster.start_worker("w1")
         pdf, truth = generate(LAYOUT, 6, 1, items=2)
         cluster.publish([("first", bad.envelope("first", pdf).model_dump_json().encode())])
         assert wait_states(db_url, {"first": "exception"}, 120) == {"first": "exception"}

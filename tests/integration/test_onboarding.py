@@ -5,21 +5,16 @@ The publish and the labels reach their topics through the web server's outbox.""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import httpx
 import pytest
 
 from services import topics
-from services.access.users import create_user, issue_token
-from services.broker import free_port
-from services.cluster import LocalCluster
-from services.storage.db import make_engine, session_scope
 from services.synth import bad
 from services.synth.layouts import vendor_layouts
 from services.synth.render import generate
-from tests.integration.review_world import FAST_REBALANCE, RULES, wait_states
+from tests.integration.review_world import start_labeling, wait_states
 from tests.labeling.test_onboarding import picks_from_truth
 
 pytestmark = pytest.mark.integration
@@ -28,17 +23,9 @@ LAYOUT = vendor_layouts(8, seed=31)[3]
 
 def test_a_published_template_applies_to_the_next_document_without_a_restart(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'docflow.db'}"
-    shutil.copytree(RULES, tmp_path / "rules")
-    cluster = LocalCluster(home=tmp_path / "home", db_url=db_url, partitions=2,
-                           env=FAST_REBALANCE | {"DOCFLOW_RULES_DIR": str(tmp_path / "rules")})
-    cluster.start()
+    cluster, port, token = start_labeling(tmp_path, db_url, "labeler secret 2026")
     try:
-        with session_scope(make_engine(db_url)) as s:
-            user = create_user(s, username="lena", password="labeler secret 2026", roles=["labeler"])
-            token = issue_token(s, user=user, name="test")
-        port = free_port()
-        cluster.start_web(port)
-        worker = cluster.start_worker("w1")
+        worker = cluster.workers["w1"]
         api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
                            headers={"Authorization": f"Bearer {token}"})
 

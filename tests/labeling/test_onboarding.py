@@ -4,14 +4,16 @@ induce, check, publish; the stream then reads the vendor's other invoices with t
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
 from sqlmodel import Session, select
 
 from services.contracts import AcceptedDocument, IncomingDocument
+from services.monitoring import metrics
 from services.pipeline import run
 from services.runtime import Runtime
-from services.storage.models import AuditEntry, LabelRecord, LabelSet, TemplateEventRecord
+from services.storage.models import AuditEntry, Document, LabelRecord, LabelSet, TemplateEventRecord
 from services.synth.layouts import vendor_layouts
 from services.synth.render import generate
 from tests.labeling.conftest import Console
@@ -99,6 +101,7 @@ def test_versions_roll_back_and_the_running_runtime_follows(console: Console) ->
     tid = LAYOUT.vendor_id
     rt = Runtime(console.settings)
     assert tid not in {t.id for t in rt.templates}
+    reloads = metrics.TEMPLATE_RELOADS._value.get()
     for version in (1, 2):
         induced = post(console, csrf, f"templates/{tid}/induce", {"documents": [doc]}).json()
         assert induced["version"] == version
@@ -115,6 +118,8 @@ def test_versions_roll_back_and_the_running_runtime_follows(console: Console) ->
     rt.refresh_templates()
     assert rt.extraction.templates[tid].version == 1
     assert rt.extraction.versions[(tid, 2)].version == 2  # a document detected with v2 is still read with v2
+    assert metrics.TEMPLATE_RELOADS._value.get() - reloads >= 3  # two publishes, one rollback (and the app's)
+    assert rt.registry.refresh() is False  # nothing new: no reload
     again = post(console, csrf, f"templates/{tid}/rollback", {"version": 1})
     assert again.status_code == 409
     with Session(console.engine) as s:
@@ -160,3 +165,16 @@ def test_only_labelers_and_admins_label_or_publish(console: Console, role: str) 
     assert console.client.put("/api/labeling/documents/exc-1/labels", headers=h, json={"picks": []}).status_code == 403
     assert console.client.post("/api/labeling/templates/x/publish", headers=h,
                                json={"documents": ["exc-1"], "yaml": "id: x"}).status_code == 403
+
+
+def test_an_extracted_document_opens_pre_filled_with_what_was_read(console: Console) -> None:
+    console.login("labeler")
+    html = console.client.get("/labeling/documents/exc-1").text
+    data = json.loads(html.split('<script type="application/json" id="label-data">')[1].split("</script>")[0])
+    assert data["suggested"] and data["revision"] is None
+    with Session(console.engine) as s:
+        result = s.get(Document, "exc-1").result
+    read = {name: f["value"] for name, f in result["fields"].items() if f.get("bbox")}
+    assert {lab["field"]: lab["value"] for lab in data["labels"]} == read
+    assert all(lab["words"] for lab in data["labels"])
+    assert "invoice_number" not in read  # the field the queue item is about stays for the labeler
