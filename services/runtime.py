@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from services.extraction.logic import Context
 from services.extraction.registry import TemplateRegistry
-from services.extraction.templates import Template
+from services.extraction.templates import Template, load_template
 from services.intake.logic import Limits
 from services.review.policy import QueuePolicy
 from services.settings import Settings
@@ -77,8 +77,14 @@ class Runtime:
         current = self.registry.current
         return Context(
             templates=current.by_id, versions=current.every, regex_timeout_s=self.settings.regex_timeout_s,
-            model=self.model, blobs=self.blobs,
+            model=self.model, blobs=self.blobs, generic=self.generic,
         )
+
+    @cached_property
+    def generic(self) -> Template | None:
+        """rules/generic.yaml, when the rules folder has one."""
+        path = self.settings.rules_dir / "generic.yaml"
+        return load_template(path) if path.exists() else None
 
     @cached_property
     def ruleset(self) -> RuleSet:

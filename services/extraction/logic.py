@@ -1,7 +1,7 @@
 """Extraction as a pure function: a classified document and the templates to field values.
 
-The chain is an ordered list of extractors with one signature; each fills the fields the
-ones before it left empty. A later issue adds the layout model after the rules.
+The chain is an ordered list of extractors with one signature (EXTRACTORS); per field, each
+later value is merged into the earlier one: agreement raises confidence, disagreement lowers it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class Context:
     # Every known version by (id, version): the version detection named is the one extraction reads,
     # even when a newer one was published between the two stages.
     versions: dict[tuple[str, int], Template] = field(default_factory=dict)
+    generic: Template | None = None  # rules/generic.yaml: any vendor's labels, for documents no template matched
     model: Any = None  # a LayoutModel, or None before `docflow train` made one
     blobs: Any = None  # the BlobStore, to read an embedded e-invoice from the document's bytes
 
@@ -62,6 +63,30 @@ def read_with(template: Template, pages: list[Page],
     return fields, items
 
 
+GENERIC_CONFIDENCE = 0.7
+# Fields the generic rules read better than the model on vendors nobody trained on: identifiers
+# with check digits, the invoice number and total beside their labels. The others only fill gaps.
+GENERIC_FIRST = frozenset({"invoice_number", "vendor_vat_id", "vendor_iban", "currency", "total_amount"})
+
+
+def _generic(doc: ClassifiedDocument, ctx: Context, first: bool) -> dict[str, FieldValue]:
+    if ctx.generic is None or doc.detection.status == "matched":
+        return {}
+    found, _ = read_with(ctx.generic, doc.pages, ctx.regex_timeout_s)
+    return {name: value.model_copy(update={"confidence": GENERIC_CONFIDENCE}) for name, value in found.items()
+            if (name in GENERIC_FIRST) == first}
+
+
+def generic_identifiers(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
+    """No vendor template matched: identifiers, invoice number and total beside their usual labels."""
+    return _generic(doc, ctx, first=True), []
+
+
+def generic_rest(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
+    """No vendor template matched: what the generic rules read of the other fields, where the model read nothing."""
+    return _generic(doc, ctx, first=False), []
+
+
 def layout_model(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """The layout model over words and boxes: reads any vendor, known or not."""
     if ctx.model is None or not any(p.words for p in doc.pages):
@@ -75,8 +100,12 @@ EXTRACTORS: list[Extractor] = [
     embedded_einvoice,
     # 2. Known vendor: its template's rules, precise and cheap.
     template_rules,
-    # 3. Any vendor: the layout model.
+    # 3. Unknown vendor: identifiers and key values beside the labels every invoice uses.
+    generic_identifiers,
+    # 4. Any vendor: the layout model.
     layout_model,
+    # 5. Unknown vendor: the generic rules' other fields, where nothing else read them.
+    generic_rest,
 ]
 AUTHORITATIVE = "einvoice:"  # values from these sources are never overruled, only confirmed
 
@@ -91,13 +120,13 @@ def merge(first: FieldValue | None, second: FieldValue | None) -> FieldValue | N
     """
     if first is None or second is None:
         return first or second
+    if first.source.startswith(AUTHORITATIVE):  # the document's own data: nothing to add
+        return first
     if first.value == second.value:
         return first.model_copy(update={
             "confidence": round(1 - (1 - first.confidence) * (1 - second.confidence), 4),
             "source": f"{first.source}+{second.source}",
         })
-    if first.source.startswith(AUTHORITATIVE):
-        return first
     return first.model_copy(update={"confidence": round(first.confidence * (1 - 0.5 * second.confidence), 4)})
 
 

@@ -1,0 +1,57 @@
+"""Generic rules (rules/generic.yaml): what a document no vendor template matched gets from the
+labels every invoice uses, at their own confidence; a matched document never uses them."""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+from pathlib import Path
+
+from services.contracts import IncomingDocument
+from services.extraction.logic import GENERIC_CONFIDENCE
+from services.pipeline import run
+from services.runtime import Runtime
+from services.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[3]
+GOLDEN = ROOT / "tests" / "golden"
+
+
+def runtime(tmp_path: Path, *, templates: bool) -> Runtime:
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    if not templates:
+        shutil.rmtree(rules / "templates")
+        (rules / "templates").mkdir()
+    return Runtime(Settings(home=tmp_path / "home", rules_dir=rules, database_url=f"sqlite:///{tmp_path / 'd.db'}"))
+
+
+def read(rt: Runtime, name: str):  # type: ignore[no-untyped-def]
+    pdf = (GOLDEN / f"{name}.pdf").read_bytes()
+    return run(IncomingDocument(document_id=name, source="t", content=base64.b64encode(pdf).decode()), rt).result
+
+
+def test_an_unknown_vendor_gets_its_identifiers_and_key_values_from_the_generic_rules(tmp_path: Path) -> None:
+    result = read(runtime(tmp_path, templates=False), "northwind")
+    assert result.detection.status == "unknown"
+    generic = {name: fv for name, fv in result.fields.items() if fv.source == "generic@1"}
+    # Northwind prints "Invoice No:", "IBAN:", "VAT Reg. No:", "Currency:", "Invoice Date:", "Total Due".
+    printed = {"invoice_number", "vendor_iban", "vendor_vat_id", "currency", "invoice_date", "total_amount"}
+    assert printed <= set(generic)
+    golden = json.loads((GOLDEN / "northwind.json").read_text())["fields"]  # what its template reads
+    assert {name: fv.value for name, fv in generic.items()} == {name: golden[name]["value"] for name in generic}
+    assert all(fv.confidence == GENERIC_CONFIDENCE for fv in generic.values())
+
+
+def test_a_matched_document_is_read_by_its_template_alone(tmp_path: Path) -> None:
+    result = read(runtime(tmp_path, templates=True), "northwind")
+    assert result.detection.status == "matched"
+    assert not any("generic" in fv.source for fv in result.fields.values())
+
+
+def test_without_the_file_there_are_no_generic_rules(tmp_path: Path) -> None:
+    rt = runtime(tmp_path, templates=False)
+    (rt.settings.rules_dir / "generic.yaml").unlink()
+    assert rt.generic is None
+    assert not any("generic" in fv.source for fv in read(rt, "northwind").fields.values())
