@@ -6,6 +6,7 @@ later value is merged into the earlier one: agreement raises confidence, disagre
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 from services.contracts import ClassifiedDocument, ExtractedDocument, FieldValue, LineItem, Page
 from services.extraction.rules import extract_field, extract_line_items
 from services.extraction.templates import Template
+from services.validation.identifiers import VAT_FORMATS
 
 STAGE = "extract"
 
@@ -74,7 +76,19 @@ def _generic(doc: ClassifiedDocument, ctx: Context, first: bool) -> dict[str, Fi
         return {}
     found, _ = read_with(ctx.generic, doc.pages, ctx.regex_timeout_s)
     return {name: value.model_copy(update={"confidence": GENERIC_CONFIDENCE}) for name, value in found.items()
-            if (name in GENERIC_FIRST) == first}
+            if (name in GENERIC_FIRST) == first and _plausible(name, value.value)}
+
+
+def _plausible(name: str, value: str) -> bool:
+    """A generic rule reads whatever stands beside a label: an identifier must have its form (its
+    check digits are validation's business: a wrong one is reported there, IBAN_INVALID or
+    VAT_INVALID, rather than silently dropped here)."""
+    if name == "vendor_iban":
+        return bool(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", value))
+    if name == "vendor_vat_id":
+        pattern = VAT_FORMATS.get(value[:2])
+        return bool(re.fullmatch(pattern, value[2:])) if pattern else sum(c.isdigit() for c in value) >= 6
+    return True
 
 
 def generic_identifiers(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
