@@ -46,8 +46,9 @@ def label_page(request: Request, document_id: str, who: Labeling) -> HTMLRespons
         current = store.latest(s, document_id)
         following = next((d["document_id"] for d in store.worklist(s, limit=2) if d["document_id"] != document_id),
                          None)
-    vendor = next((lab["value"] for lab in (current.labels if current else []) if lab["field"] == "vendor_name"),
-                  None) or doc.vendor
+        vendor = next((lab["value"] for lab in (current.labels if current else []) if lab["field"] == "vendor_name"),
+                      None) or doc.vendor
+        alike = store.labeled_alike(s, document_id, vendor)
     suggested = []
     if current is None and doc.result and doc.blob_uri:  # start from what the extraction read
         suggested = suggest(doc.result.get("fields") or {}, request.app.state.pages.pages(document_id, doc.blob_uri))
@@ -56,6 +57,7 @@ def label_page(request: Request, document_id: str, who: Labeling) -> HTMLRespons
         "columns": list(LINE_ITEM_FIELDS), "revision": current.revision if current else None,
         "labels": current.labels if current else suggested, "suggested": bool(suggested), "next": following,
         "template_id": doc.template_id or (template_id_for(vendor) if vendor else ""),
+        "alike": alike,
         "can_publish": who.can(Permission.PUBLISH_TEMPLATES),  # type: ignore[attr-defined]
     }
     return _page(request, "label.html", who, doc=doc, data=data)

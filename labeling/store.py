@@ -30,6 +30,20 @@ def labeled_ids(s: Session) -> list[str]:
     return list(s.exec(select(LabelSet.document_id).distinct().order_by(col(LabelSet.document_id))).all())
 
 
+def labeled_alike(s: Session, document_id: str, vendor_name: str | None, limit: int = 20) -> list[str]:
+    """Other labeled documents whose labels name the same vendor: what a template can also be
+    induced from."""
+    if not vendor_name:
+        return []
+    rows = s.exec(select(LabelSet).where(LabelSet.document_id != document_id)
+                  .order_by(col(LabelSet.document_id), col(LabelSet.revision).desc())).all()
+    newest: dict[str, LabelSet] = {}
+    for row in rows:
+        newest.setdefault(row.document_id, row)
+    return [d for d, row in newest.items()
+            if any(lab["field"] == "vendor_name" and lab["value"] == vendor_name for lab in row.labels)][:limit]
+
+
 def history(s: Session, document_id: str) -> list[dict[str, Any]]:
     rows = s.exec(select(LabelSet).where(LabelSet.document_id == document_id)
                   .order_by(col(LabelSet.revision).desc())).all()

@@ -212,7 +212,9 @@ function labelView(data) {
   }
 
   const templateId = () => document.getElementById("template-id").value.trim();
-  const documents = () => [data.document_id, ...document.getElementById("more-docs").value.split(",").map((s) => s.trim()).filter(Boolean)];
+  const documents = () => [...new Set([data.document_id,
+    ...[...document.querySelectorAll('input[name="also"]:checked')].map((box) => box.value),
+    ...document.getElementById("more-docs").value.split(",").map((s) => s.trim()).filter(Boolean)])];
   const yaml = document.getElementById("yaml");
 
   function showCheck(result, dropped) {

@@ -178,3 +178,22 @@ def test_an_extracted_document_opens_pre_filled_with_what_was_read(console: Cons
     assert {lab["field"]: lab["value"] for lab in data["labels"]} == read
     assert all(lab["words"] for lab in data["labels"])
     assert "invoice_number" not in read  # the field the queue item is about stays for the labeler
+
+
+def test_the_labeling_view_offers_the_vendors_other_labeled_documents(console: Console) -> None:
+    csrf = console.login("labeler")
+    docs = []
+    for serial in (1, 2, 3):
+        pdf, truth = generate(LAYOUT, 8, serial)
+        docs.append(upload(console, csrf, pdf))
+        label(console, csrf, docs[-1], picks_from_truth(truth))
+    other_vendor, truth = generate(vendor_layouts(12, seed=11)[5], 8, 1)
+    stranger = upload(console, csrf, other_vendor)
+    label(console, csrf, stranger, picks_from_truth(truth))
+
+    html = console.client.get(f"/labeling/documents/{docs[0]}").text
+    data = json.loads(html.split('<script type="application/json" id="label-data">')[1].split("</script>")[0])
+    assert sorted(data["alike"]) == sorted(docs[1:]) and stranger not in data["alike"]
+    assert f'value="{docs[1]}"' in html  # a checkbox for each
+    induced = post(console, csrf, f"templates/{LAYOUT.vendor_id}/induce", {"documents": docs}).json()
+    assert [d["document_id"] for d in induced["check"]["documents"]] == docs and induced["check"]["ok"]
