@@ -244,6 +244,26 @@ def templates_induce(corpus: Path, out: Path, per_vendor: int) -> None:
                    + (f"; dropped {sorted(result.dropped)}" if result.dropped else ""))
 
 
+@templates.command("export")
+@click.argument("template_id")
+@click.option("--version", "version", type=int, default=None, help="Default: the active version.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="A rules/templates folder, to keep a version published from the labeling service in git.")
+def templates_export(template_id: str, version: int | None, out: Path) -> None:
+    """Write a template version (from files or the database) as YAML: OUT/<id>.v<version>.yaml."""
+    from services.extraction.templates import to_yaml
+    from services.runtime import Runtime
+
+    current = Runtime(get_settings()).registry.current
+    template = current.every.get((template_id, version)) if version else current.by_id.get(template_id)
+    if template is None:
+        raise click.ClickException(f"no template {template_id}" + (f"@{version}" if version else ""))
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"{template.id}.v{template.version}.yaml"
+    path.write_text(to_yaml(template, f"{template.ref}, exported from the template registry"), encoding="utf-8")
+    click.echo(str(path))
+
+
 @main.group()
 def contracts() -> None:
     """The topic contracts."""

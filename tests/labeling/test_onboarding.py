@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
@@ -197,3 +198,29 @@ def test_the_labeling_view_offers_the_vendors_other_labeled_documents(console: C
     assert f'value="{docs[1]}"' in html  # a checkbox for each
     induced = post(console, csrf, f"templates/{LAYOUT.vendor_id}/induce", {"documents": docs}).json()
     assert [d["document_id"] for d in induced["check"]["documents"]] == docs and induced["check"]["ok"]
+
+
+def test_a_published_version_exports_to_a_rules_folder(console: Console, tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from services.cli import main
+    from services.extraction.templates import load_templates
+
+    csrf = console.login("labeler")
+    pdf, truth = generate(LAYOUT, 8, 1)
+    doc = upload(console, csrf, pdf)
+    label(console, csrf, doc, picks_from_truth(truth))
+    induced = post(console, csrf, f"templates/{LAYOUT.vendor_id}/induce", {"documents": [doc]}).json()
+    assert post(console, csrf, f"templates/{LAYOUT.vendor_id}/publish",
+                {"documents": [doc], "yaml": induced["yaml"]}).status_code == 201
+    monkeypatch.setenv("DOCFLOW_HOME", str(console.settings.home))
+    monkeypatch.setenv("DOCFLOW_DATABASE_URL", console.settings.db_url)
+    out = tmp_path / "templates"
+    result = CliRunner().invoke(main, ["templates", "export", LAYOUT.vendor_id, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    exported = {t.ref: t for t in load_templates(out)}
+    assert list(exported) == [f"{LAYOUT.vendor_id}@1"]
+    assert exported[f"{LAYOUT.vendor_id}@1"] == Runtime(console.settings).registry.current.by_id[LAYOUT.vendor_id]
+    missing = CliRunner().invoke(main, ["templates", "export", "nobody", "--out", str(out)])
+    assert missing.exit_code != 0 and "no template nobody" in missing.output
