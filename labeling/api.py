@@ -83,11 +83,11 @@ def worklist(request: Request, who: Labeling, limit: Annotated[int, Query(ge=1, 
 async def upload(request: Request, who: Labeling, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
     """A sample PDF to label (a vendor's first invoice sent by mail, say): stored and parsed, never
     sent down the stream."""
-    data = await file.read(request.app.state.limits.max_document_bytes + 1)
+    limits = request.app.state.limits
+    data = await file.read(limits.max_document_bytes + 1)
     document_id = f"sample-{sha256_hex(data)[:32]}"
     envelope = IncomingDocument(document_id=document_id, source="labeling", filename=file.filename or "",
                                 content=base64.b64encode(data).decode())
-    limits = request.app.state.limits
     try:
         ref = intake(envelope, document_id, blobs=request.app.state.blobs,
                      limits=replace(limits, inline_content_limit=max(limits.inline_content_limit, len(data))))
@@ -143,14 +143,15 @@ def _examples(request: Request, s: Session, document_ids: list[str]) -> list[onb
     return out
 
 
-def _live(request: Request) -> registry.TemplateRegistry:
+def live(request: Request) -> registry.TemplateRegistry:
+    """The web server's template registry, brought up to date (another server may have published)."""
     reg: registry.TemplateRegistry = request.app.state.registry
     reg.refresh()
     return reg
 
 
 def _check(request: Request, template: Any, examples: list[onboarding.Example]) -> dict[str, Any]:
-    return onboarding.check(template, examples, _live(request).current.active, request.app.state.regex_timeout_s)
+    return onboarding.check(template, examples, live(request).current.active, request.app.state.regex_timeout_s)
 
 
 @router.post("/templates/{template_id}/induce")
@@ -159,7 +160,7 @@ def induce(request: Request, template_id: str, body: InduceBody, who: Labeling) 
     _valid_id(template_id)
     with _db(request) as s:
         examples = _examples(request, s, body.documents)
-        version = registry.next_version(s, template_id, _live(request).files)
+        version = registry.next_version(s, template_id, live(request).files)
     result, text = onboarding.induced(examples, template_id, version)
     return {"template_id": template_id, "version": version, "yaml": text, "dropped": result.dropped,
             "check": _check(request, result.template, examples)}
@@ -170,7 +171,7 @@ def check(request: Request, template_id: str, body: TemplateBody, who: Labeling)
     """Run edited YAML on the labeled documents (changes nothing)."""
     with _db(request) as s:
         examples = _examples(request, s, body.documents)
-        version = registry.next_version(s, template_id, _live(request).files)
+        version = registry.next_version(s, template_id, live(request).files)
     template = _candidate(body.yaml, template_id, version)
     return {"template_id": template_id, "version": version, "check": _check(request, template, examples)}
 
@@ -180,7 +181,7 @@ def publish(request: Request, template_id: str, body: TemplateBody, who: Publish
     """A new version of the template, live for the next document on every worker."""
     with _db(request) as s:
         examples = _examples(request, s, body.documents)
-        version = registry.next_version(s, template_id, _live(request).files)
+        version = registry.next_version(s, template_id, live(request).files)
         template = _candidate(body.yaml, template_id, version)
         result = _check(request, template, examples)
         if not result["ok"] and not body.force:
@@ -199,14 +200,14 @@ def publish(request: Request, template_id: str, body: TemplateBody, who: Publish
 
 @router.get("/templates")
 def templates(request: Request, who: Labeling) -> dict[str, Any]:
-    current = _live(request).current
+    current = live(request).current
     return {"revision": current.revision, "templates": [
         {"id": t.id, "version": t.version, "issuer": t.issuer, "fields": sorted(t.fields)} for t in current.active]}
 
 
 @router.get("/templates/{template_id}")
 def template_versions(request: Request, template_id: str, who: Labeling) -> dict[str, Any]:
-    reg = _live(request)
+    reg = live(request)
     with _db(request) as s:
         listed = registry.described(s, reg, template_id)
     if not listed:
@@ -216,7 +217,7 @@ def template_versions(request: Request, template_id: str, who: Labeling) -> dict
 
 @router.post("/templates/{template_id}/rollback")
 def rollback(request: Request, template_id: str, body: RollbackBody, who: Publish) -> dict[str, Any]:
-    reg = _live(request)
+    reg = live(request)
     with _db(request) as s:
         try:
             retired = registry.rollback(s, template_id, to_version=body.version, author=who.username, files=reg.files)

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
 from labeling import store
+from labeling.api import live
 from labeling.labels import suggest, template_id_for
 from services.access.roles import Permission
 from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS
@@ -65,15 +66,12 @@ def label_page(request: Request, document_id: str, who: Labeling) -> HTMLRespons
 
 @router.get("/templates")
 def templates_page(request: Request, who: Labeling) -> HTMLResponse:
-    reg = request.app.state.registry
-    reg.refresh()
-    return _page(request, "templates.html", who, current=reg.current)
+    return _page(request, "templates.html", who, current=live(request).current)
 
 
 @router.get("/templates/{template_id}")
 def template_page(request: Request, template_id: str, who: Labeling) -> HTMLResponse:
-    reg = request.app.state.registry
-    reg.refresh()
+    reg = live(request)
     with Session(request.app.state.engine) as s:
         versions = registry.described(s, reg, template_id)
     if not versions:
