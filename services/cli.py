@@ -366,13 +366,15 @@ def users_token(username: str, name: str) -> None:
     click.echo(token)
 
 
-def _labeling_commands() -> None:
+def _more_commands() -> None:
     from labeling.cli import labels
+    from services.models.cli import datasets, models, monitor, trainer
 
-    main.add_command(labels)
+    for command in (labels, trainer, monitor, models, datasets):
+        main.add_command(command)
 
 
-_labeling_commands()
+_more_commands()
 
 if __name__ == "__main__":
     main()

@@ -58,9 +58,13 @@ class LocalCluster:
         } | self.env
 
     def start_worker(self, name: str) -> subprocess.Popen[bytes]:
+        return self.start_process(name, "worker")
+
+    def start_process(self, name: str, *args: str) -> subprocess.Popen[bytes]:
+        """``docflow ARGS`` (a worker, the trainer, the monitor) with this cluster's settings."""
         log = (self.home / "logs" / f"{name}.log").open("ab")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "services.cli", "worker"], env=self.worker_env(),
+            [sys.executable, "-m", "services.cli", *args], env=self.worker_env(),
             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
         self.workers[name] = proc

@@ -17,8 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from services import topics
 
 CONTRACT_MAJOR = 1
-CONTRACT_VERSION = f"{CONTRACT_MAJOR}.2"  # 1.1: extracted documents name the model that read them
+CONTRACT_VERSION = f"{CONTRACT_MAJOR}.3"  # 1.1: extracted documents name the model that read them
 # 1.2: review decisions carry an id and boxes; accepted documents say who reviewed them
+# 1.3: model events carry their sequence number and the gate's "rejected"; alerts their scope
 
 # The invoice field schema (design card): header fields, then line items.
 HEADER_FIELDS = (
@@ -311,19 +312,26 @@ class TemplateEvent(Contract):
 
 
 class ModelEvent(Contract):
+    """A step in the model registry: registered (a candidate), rejected (by the evaluation gate),
+    shadow, canary, promoted (to production), rolled_back, retired."""
+
     topic: ClassVar[str] = topics.MODELS_EVENTS
+    seq: int | None = Field(default=None, description="The registry's event number: a re-sent event has the same.")
     model_version: str
-    action: Literal["registered", "shadow", "canary", "promoted", "rolled_back", "retired"]
+    action: Literal["registered", "rejected", "shadow", "canary", "promoted", "rolled_back", "retired"]
     actor: str
     details: dict[str, Any] = Field(default_factory=dict)
     at: datetime = Field(default_factory=utcnow)
 
 
 class MonitoringAlert(Contract):
+    """A drift (or canary) alert with its evidence: the test, statistic, p-value, windows."""
+
     topic: ClassVar[str] = topics.MONITORING_ALERTS
     alert_id: str
     kind: str
     severity: Literal["info", "warning", "critical"]
+    scope: str = Field(default="all", description="all, or vendor:<key>")
     summary: str
     evidence: dict[str, Any] = Field(default_factory=dict)
     raised_at: datetime = Field(default_factory=utcnow)

@@ -12,6 +12,8 @@ from services.extraction.logic import Context
 from services.extraction.registry import TemplateRegistry
 from services.extraction.templates import Template, load_template
 from services.intake.logic import Limits
+from services.models.policy import ModelPolicy
+from services.models.rollout import ModelRollout
 from services.review.policy import QueuePolicy
 from services.settings import Settings
 from services.storage.blobs import BlobStore
@@ -73,6 +75,21 @@ class Runtime:
         return LayoutModel(folder, int8=self.settings.model_int8, threads=self.settings.model_threads or None)
 
     @cached_property
+    def models(self) -> ModelRollout:
+        """Production, canary and shadow models as the registry has them (the settings' model
+        until anything is registered)."""
+        from services.extraction.model.infer import LayoutModel
+
+        def load(folder: Path) -> LayoutModel:
+            return LayoutModel(folder, int8=self.settings.model_int8, threads=self.settings.model_threads or None)
+
+        return ModelRollout(self.engine, load, lambda: self.model)
+
+    def refresh_models(self) -> None:
+        """Pick up a promotion, a new shadow or canary, or a rollback since the last document."""
+        self.models.refresh()
+
+    @cached_property
     def extraction(self) -> Context:
         current = self.registry.current
         return Context(
@@ -89,6 +106,10 @@ class Runtime:
     @cached_property
     def ruleset(self) -> RuleSet:
         return load_ruleset(self.settings.rules_dir, "invoice")
+
+    @cached_property
+    def model_policy(self) -> ModelPolicy:
+        return ModelPolicy.load(self.settings.rules_dir / "models.yaml")
 
     @cached_property
     def queue_policy(self) -> QueuePolicy:

@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     # int8 by default: on this CPU it reads a page in ~0.96x the parse time, fp32 in ~1.5x.
     model_int8: bool = True
     model_threads: int = 0
+    # Retraining (docflow trainer): the synthetic base every dataset version starts from, the frozen
+    # evaluation set the gate scores candidates on (labelled PDFs + truth JSON, per vendor folder).
+    training_corpus: Path | None = None
+    eval_dir: Path | None = None
+    # CPU threads a training job may use (0: all); leave the workers some.
+    train_threads: int = 0
 
     app_id: str = "docflow"
     partitions: int = 4
@@ -61,6 +67,10 @@ class Settings(BaseSettings):
     @cached_property
     def model_root(self) -> Path:
         return self.model_dir or self.home / "models"
+
+    @cached_property
+    def datasets_root(self) -> Path:
+        return self.home / "datasets"
 
     @cached_property
     def db_url(self) -> str:

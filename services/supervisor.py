@@ -1,8 +1,8 @@
 """``docflow up``: the embedded set-up in one command, stopped cleanly by Ctrl-C or SIGTERM.
 
 Starts the broker (unless ``DOCFLOW_BROKER`` names one), migrates the database, creates
-the topics, then runs the worker processes and the HTTP server, restarting a worker
-that dies (a worker that loses its database stops on purpose, uncommitted).
+the topics, then runs the worker processes, the HTTP server, the trainer and the monitor,
+restarting one that dies (a worker that loses its database stops on purpose, uncommitted).
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def run_up(settings: Settings, *, port: int, host: str, workers: int) -> int:
         }
         logs = home / "logs"
         commands = {f"worker-{i}": ["worker"] for i in range(workers)} | {
-            "web": ["web", "--port", str(port), "--host", host]}
+            "web": ["web", "--port", str(port), "--host", host], "trainer": ["trainer"], "monitor": ["monitor"]}
         for name, args in commands.items():
             children[name] = _spawn(args, env, logs / f"{name}.log")
         wait_for_port(host, port, timeout=30)

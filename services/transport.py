@@ -17,6 +17,7 @@ offset, so the event is redelivered once the worker is back.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import time
 from collections.abc import Callable
@@ -113,6 +114,7 @@ class StageAgent:
 
     async def handle(self, key: bytes | None, raw: bytes | None) -> None:
         started = time.perf_counter()
+        CPU.set([0.0])
         event = Event(key=key, raw=raw or b"", document_id=_key_text(key) or assign_document_id(None, None, raw or b""))
         log = get_logger(stage=self.stage)
         try:
@@ -166,6 +168,7 @@ class StageAgent:
                 s, document_id=event.document_id, stage=self.stage, outcome=emit.outcome,
                 reason=emit.reasons[0] if emit.reasons else None,
                 duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                cpu_ms=round((CPU.get() or [0.0])[0] * 1000, 2),
             )
             self.finish(s, event, emit)
 
@@ -210,6 +213,21 @@ def _key_text(key: bytes | None) -> str:
     return (key or b"").decode("utf-8", "replace").strip()[:128]
 
 
+# CPU seconds the event in hand has spent in worker threads (set per event by ``handle``).
+CPU: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("docflow_cpu", default=None)
+
+
+def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+    started = time.thread_time()
+    result = fn(*args)
+    return result, time.thread_time() - started
+
+
 async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run CPU-bound stage work off the event loop thread so heartbeats and fetches go on."""
-    return await asyncio.get_running_loop().run_in_executor(None, fn, *args)
+    """Run CPU-bound stage work off the event loop thread so heartbeats and fetches go on; the
+    thread's CPU time is added to the event's (the cost per document)."""
+    result, spent = await asyncio.get_running_loop().run_in_executor(None, _timed, fn, *args)
+    acc = CPU.get()
+    if acc is not None:
+        acc[0] += spent
+    return result

@@ -20,6 +20,8 @@ class Permission(StrEnum):
     ASSIGN_QUEUE = "queue:assign"          # reassign to someone else; decide escalated items
     WRITE_LABELS = "labels:write"          # the labeling work list, label documents, import labels
     PUBLISH_TEMPLATES = "templates:publish"  # publish an induced or edited template, roll one back
+    PROMOTE_MODELS = "models:promote"      # move a model to canary or production, retire it, roll back
+    TRAIN_MODELS = "models:train"          # ask the trainer for a retraining now
     MANAGE_USERS = "users:manage"
     READ_AUDIT = "audit:read"
 
@@ -28,8 +30,9 @@ _OPERATOR = {Permission.READ_DOCUMENTS, Permission.READ_QUEUE, Permission.WORK_Q
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.VIEWER: frozenset({Permission.READ_DOCUMENTS, Permission.READ_QUEUE}),
     Role.OPERATOR: frozenset(_OPERATOR),
-    Role.LABELER: frozenset({Permission.READ_DOCUMENTS, Permission.WRITE_LABELS, Permission.PUBLISH_TEMPLATES}),
-    Role.APPROVER: frozenset(_OPERATOR | {Permission.ASSIGN_QUEUE}),
+    Role.LABELER: frozenset({Permission.READ_DOCUMENTS, Permission.WRITE_LABELS, Permission.PUBLISH_TEMPLATES,
+                             Permission.TRAIN_MODELS}),
+    Role.APPROVER: frozenset(_OPERATOR | {Permission.ASSIGN_QUEUE, Permission.PROMOTE_MODELS, Permission.TRAIN_MODELS}),
     Role.ADMIN: frozenset(Permission),
 }
 

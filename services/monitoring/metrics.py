@@ -30,7 +30,7 @@ TERMINAL = Counter("docflow_documents_terminal", "Documents reaching a terminal 
 TEMPLATE_RELOADS = Counter("docflow_template_reloads", "Template sets reloaded after a publish or rollback")
 
 
-def render(extra: Collector | None = None) -> tuple[bytes, str]:
+def render(extra: list[Collector] | None = None) -> tuple[bytes, str]:
     """Every metric of this process (or, under ``docflow up``, of every worker), plus ``extra``."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
@@ -38,9 +38,10 @@ def render(extra: Collector | None = None) -> tuple[bytes, str]:
         body = generate_latest(registry)
     else:
         body = generate_latest()
-    if extra is not None:
+    if extra:
         own = CollectorRegistry()
-        own.register(extra)
+        for collector in extra:
+            own.register(collector)
         body += generate_latest(own)
     return body, CONTENT_TYPE_LATEST
 
@@ -64,3 +65,42 @@ class QueueCollector(Collector):
         yield status
         yield reason
         yield GaugeMetricFamily("docflow_queue_overdue", "Active queue items past their SLA", value=data["overdue"])
+
+
+class LifecycleCollector(Collector):
+    """Drift, the rollout and cost, read from the database at scrape time: the latest drift check
+    per scope and feature, each live model's status, and the current window's latency, CPU cost
+    per 1,000 documents, exception and correction rates."""
+
+    def __init__(self, listing: Callable[[], dict]):
+        self.listing = listing
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        data = self.listing()
+        statistic = GaugeMetricFamily("docflow_drift_statistic", "Latest drift test statistic (PSI, chi2, KS D)",
+                                      labels=["scope", "feature", "test"])
+        p_value = GaugeMetricFamily("docflow_drift_p_value", "Latest drift test p-value",
+                                    labels=["scope", "feature", "test"])
+        drifted = GaugeMetricFamily("docflow_drift_detected", "1 when the latest test says the feature drifted",
+                                    labels=["scope", "feature", "test"])
+        for c in data["checks"]:
+            key = [c["scope"], c["feature"], c["test"]]
+            statistic.add_metric(key, c["statistic"])
+            drifted.add_metric(key, 1.0 if c["drift"] else 0.0)
+            if c["p_value"] is not None:
+                p_value.add_metric(key, c["p_value"])
+        yield from (statistic, p_value, drifted)
+        models = GaugeMetricFamily("docflow_model_info", "Models in the registry by status",
+                                   labels=["version", "status"])
+        for m in data["models"]:
+            if m["status"] in ("shadow", "canary", "production"):
+                models.add_metric([m["version"], m["status"]], m["share"] if m["status"] != "production" else 1.0)
+        yield models
+        overall = data["overall"]
+        for name, help_text in (("cpu_s_per_1000", "CPU seconds per 1,000 documents (current window)"),
+                                ("latency_p50_s", "Seconds from receipt to a terminal topic, median"),
+                                ("latency_p95_s", "Seconds from receipt to a terminal topic, 95th percentile"),
+                                ("exception_rate", "Share of documents sent to the exception queue"),
+                                ("correction_rate", "Share of documents an operator corrected")):
+            if overall.get(name) is not None:
+                yield GaugeMetricFamily(f"docflow_{name}", help_text, value=overall[name])

@@ -215,7 +215,7 @@ def is_applied(session: Session, decision_id: str) -> bool:
 def apply(session: Session, *, decision: ReviewDecision, accepted: AcceptedDocument | None,
           labels: list[Label]) -> bool:
     """Record a decision's effects once: False when this decision was applied before."""
-    crud._insert_ignore(session, ReviewRecord, {  # published straight to the topic by an integrator
+    crud.insert_ignore(session, ReviewRecord, {  # published straight to the topic by an integrator
         "decision_id": decision.decision_id, "document_id": decision.document_id, "decision": decision.decision,
         "fields": {f: c.model_dump(mode="json") for f, c in decision.fields.items()},
         "reviewer": decision.reviewer[:100], "comment": decision.comment, "created_at": decision.decided_at,

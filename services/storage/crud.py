@@ -22,7 +22,7 @@ from services.storage.models import (
 )
 
 
-def _insert_ignore(
+def insert_ignore(
     session: Session, table: Any, values: dict[str, Any] | list[dict[str, Any]], index: list[str]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True when a row was written.
@@ -51,7 +51,7 @@ def register_document(session: Session, *, ref: DocumentRef) -> str | None:
         .order_by(Document.created_at)
         .limit(1)
     ).first()
-    written = _insert_ignore(
+    written = insert_ignore(
         session, Document,
         {"document_id": ref.document_id, "source": ref.source, "filename": ref.filename,
          "sha256": ref.sha256, "size": ref.size, "blob_uri": ref.blob_uri, "reasons": [],
@@ -67,7 +67,7 @@ def register_document(session: Session, *, ref: DocumentRef) -> str | None:
 
 
 def ensure_document(session: Session, *, document_id: str, source: str = "", filename: str = "") -> None:
-    _insert_ignore(
+    insert_ignore(
         session, Document,
         {"document_id": document_id, "source": source[:200], "filename": filename[:500], "reasons": [],
          "state": DocumentState.RECEIVED, "created_at": _now(), "updated_at": _now()},
@@ -85,12 +85,12 @@ def stage_done(session: Session, *, document_id: str, stage: str) -> bool:
 
 def record_transition(
     session: Session, *, document_id: str, stage: str, outcome: str,
-    reason: str | None = None, duration_ms: float | None = None,
+    reason: str | None = None, duration_ms: float | None = None, cpu_ms: float | None = None,
 ) -> bool:
-    return _insert_ignore(
+    return insert_ignore(
         session, StageTransition,
         {"document_id": document_id, "stage": stage, "outcome": outcome, "reason": reason,
-         "duration_ms": duration_ms, "at": _now()},
+         "duration_ms": duration_ms, "cpu_ms": cpu_ms, "at": _now()},
         ["document_id", "stage"],
     )
 
@@ -122,7 +122,7 @@ def finish(
                 vendor=(vendor or "")[:200] or None, updated_at=_now())
     )
     if state == DocumentState.EXCEPTION and result_update.rowcount == 1:
-        _insert_ignore(
+        insert_ignore(
             session, ExceptionRecord,
             {"document_id": document_id, "reasons": reasons, "status": QueueStatus.OPEN, "priority": priority,
              "vendor": (vendor or "")[:200] or None, "due_at": due_at, "revision": 0, "created_at": _now(),
@@ -140,13 +140,13 @@ def save_extractions(session: Session, *, document_id: str, fields: dict[str, Fi
         for name, fv in fields.items()
     ]
     if rows:
-        _insert_ignore(session, Extraction, rows, ["document_id", "field"])
+        insert_ignore(session, Extraction, rows, ["document_id", "field"])
 
 
 def claim_invoice(session: Session, *, vendor_key: str, invoice_number: str, document_id: str) -> str | None:
     """Record that ``document_id`` is the vendor's invoice ``invoice_number``; returns the id of
     another document that already holds that number (a duplicate), else None. Idempotent."""
-    _insert_ignore(
+    insert_ignore(
         session, InvoiceKey,
         {"vendor_key": vendor_key[:200], "invoice_number": invoice_number[:200], "document_id": document_id,
          "at": _now()},
@@ -205,7 +205,7 @@ def _now() -> datetime:
 
 def save_labels(session: Session, labels: list[Label]) -> None:
     """Label rows, once per ``label_id`` (a re-sent label is the same label)."""
-    _insert_ignore(session, LabelRecord, [
+    insert_ignore(session, LabelRecord, [
         {"label_id": lab.label_id, "document_id": lab.document_id, "field": lab.field, "value": lab.value,
          "page": lab.page, "bbox": list(lab.bbox) if lab.bbox else None, "origin": lab.origin,
          "author": lab.author[:100], "created_at": lab.created_at} for lab in labels], ["label_id"])

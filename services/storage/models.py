@@ -64,6 +64,7 @@ class StageTransition(SQLModel, table=True):
     outcome: str = Field(max_length=20)
     reason: str | None = Field(default=None, max_length=60)
     duration_ms: float | None = None
+    cpu_ms: float | None = None  # CPU time of the stage's own work (its thread), for the cost per document
     at: datetime = Field(default_factory=_now)
 
 

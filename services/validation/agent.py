@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from sqlmodel import Session
+
 from services import topics
-from services.contracts import AcceptedDocument, ExtractedDocument
+from services.contracts import AcceptedDocument, ExtractedDocument, ValidatedDocument
+from services.monitoring import store as monitoring
 from services.storage import crud
 from services.storage.db import session_scope
 from services.transport import Emit, Event, StageAgent
@@ -30,3 +33,9 @@ class ValidateAgent(StageAgent):
         if isinstance(result, AcceptedDocument):
             return Emit(topics.ACCEPTED, result, outcome="accepted")
         return Emit(topics.EXCEPTIONS, result, outcome="exception", reasons=[str(r) for r in result.reasons])
+
+    def finish(self, session: Session, event: Event, emit: Emit) -> None:
+        super().finish(session, event, emit)
+        if isinstance(emit.message, ValidatedDocument):
+            monitoring.outcome(session, document_id=event.document_id, result=emit.message, outcome=emit.outcome,
+                               reasons=emit.reasons)

@@ -24,7 +24,7 @@ from services.monitoring import metrics
 from services.review import store
 from services.runtime import Runtime
 from services.settings import Settings
-from services.web import api, console
+from services.web import api, console, lifecycle, lifecycle_pages
 from services.web import outbox as outbox_sources
 from services.web.auth import LoginRequired
 from services.web.outbox import Outbox
@@ -62,6 +62,7 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
     app.state.pages = PageCache(rt.blobs, settings.max_pages)
     app.state.registry, app.state.limits = rt.registry, rt.limits
     app.state.regex_timeout_s = settings.regex_timeout_s
+    app.state.model_policy = rt.model_policy
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.mount("/labeling/static", StaticFiles(directory=Path(labeling_api.__file__).parent / "static"),
               name="labeling-static")
@@ -69,6 +70,8 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
     app.include_router(console.router)
     app.include_router(labeling_api.router)
     app.include_router(labeling_pages.router)
+    app.include_router(lifecycle.router)
+    app.include_router(lifecycle_pages.router)
 
     @app.exception_handler(LoginRequired)
     async def login_first(request: Request, exc: LoginRequired) -> Response:
@@ -96,11 +99,15 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
         with Session(engine) as s:
             return store.listing(s, limit=0)
 
-    queue_metrics = metrics.QueueCollector(queue_listing)
+    def monitoring_listing() -> dict:
+        with Session(engine) as s:
+            return lifecycle.monitoring(s) | lifecycle.overview(s)
+
+    collectors = [metrics.QueueCollector(queue_listing), metrics.LifecycleCollector(monitoring_listing)]
 
     @app.get("/metrics")
     def prometheus() -> Response:
-        body, content_type = metrics.render(queue_metrics)
+        body, content_type = metrics.render(collectors)
         return Response(body, media_type=content_type)
 
     return app

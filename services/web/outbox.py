@@ -1,11 +1,12 @@
 """The transactional outbox: what the web server decided, published to Kafka after it committed.
 
 Operator decisions (``review_decisions`` -> documents.reviewed), saved labels (``label_sets`` ->
-labels) and template publishes and rollbacks (``template_events`` -> templates.events) are each
+labels), template publishes and rollbacks (``template_events`` -> templates.events), model registry
+steps (``model_events`` -> models.events) and the monitor's alerts (``alerts`` -> monitoring.alerts) are each
 committed with the change they describe and its audit entry, in one transaction; this relay then
 publishes every unpublished row and marks it. A broker that is down delays them, never loses
 them; a crash between publish and mark publishes a row twice, and every message carries a stable
-id its consumers apply once (decision_id, label_id, template id and version).
+id its consumers apply once (decision_id, label_id, template id and version, model event seq, alert_id).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from services.codec import encode
 from services.contracts import Contract
 from services.extraction import registry
 from services.log_setup import get_logger
+from services.models import store as models
+from services.monitoring import alerts as alerting
 from services.review import store
 from services.storage.db import session_scope
 
@@ -53,10 +56,20 @@ def _template_events(s: Session) -> Pending:
     return [(row.seq, [(row.template_id, registry.as_event(row))]) for row in registry.unpublished_events(s)]
 
 
+def _model_events(s: Session) -> Pending:
+    return [(row.seq, [(row.model_version, models.as_event(row))]) for row in models.unpublished_events(s)]
+
+
+def _alerts(s: Session) -> Pending:
+    return [(row.alert_id, [(row.scope, alerting.as_alert(row))]) for row in alerting.unpublished(s)]
+
+
 DECISIONS = Source(topics.REVIEWED, _decisions, store.mark_published)
 LABEL_SETS = Source(topics.LABELS, _label_sets, label_store.mark_published)
 TEMPLATE_EVENTS = Source(topics.TEMPLATES_EVENTS, _template_events, registry.mark_events_published)
-ALL = [DECISIONS, LABEL_SETS, TEMPLATE_EVENTS]
+MODEL_EVENTS = Source(topics.MODELS_EVENTS, _model_events, models.mark_events_published)
+ALERTS = Source(topics.MONITORING_ALERTS, _alerts, alerting.mark_published)
+ALL = [DECISIONS, LABEL_SETS, TEMPLATE_EVENTS, MODEL_EVENTS, ALERTS]
 
 
 class Outbox:

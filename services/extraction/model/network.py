@@ -86,12 +86,13 @@ def save(model: Any, tokenizer: Any, folder: Path, meta: dict) -> None:
     (folder / "meta.json").write_text(json.dumps(meta, indent=1))
 
 
-def load(folder: Path, *, int8: bool = False):  # type: ignore[no-untyped-def]
+def load(folder: Path, *, int8: bool = False, trainable: bool = False):  # type: ignore[no-untyped-def]
+    """An artifact's model, tokenizer and meta; ``trainable``: to continue training from it."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    import torch
     from transformers import LayoutLMForTokenClassification
 
     model = LayoutLMForTokenClassification.from_pretrained(str(folder), local_files_only=True)
+    if trainable:
+        return model, tokenizer_from(folder), json.loads((folder / "meta.json").read_text())
     model.eval()
-    torch.set_grad_enabled(False)
     return (quantize(model) if int8 else model), tokenizer_from(folder), json.loads((folder / "meta.json").read_text())

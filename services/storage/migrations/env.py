@@ -4,7 +4,7 @@ from alembic import context
 from sqlalchemy import engine_from_config, pool
 from sqlmodel import SQLModel
 
-from services.storage import models  # noqa: F401  (registers the tables)
+from services.storage import lifecycle, models  # noqa: F401  (registers the tables)
 
 config = context.config
 target_metadata = SQLModel.metadata

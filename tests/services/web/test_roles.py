@@ -19,6 +19,7 @@ WORKERS = {"operator", "approver", "admin"}
 SUPERVISORS = {"approver", "admin"}
 ADMINS = {"admin"}
 LABELERS = {"labeler", "admin"}
+TRAINERS = {"labeler", "approver", "admin"}
 
 EXC, ACC = "exc-1", "acc-1"
 # (method, route path, concrete path, JSON or form body, who may)
@@ -82,6 +83,18 @@ CALLS = [
     ("GET", "/labeling/documents/{document_id}", f"/labeling/documents/{EXC}", None, LABELERS),
     ("GET", "/labeling/templates", "/labeling/templates", None, LABELERS),
     ("GET", "/labeling/templates/{template_id}", "/labeling/templates/northwind", None, LABELERS),
+    ("GET", "/api/models", "/api/models", None, READERS),
+    ("GET", "/api/models/{version}", "/api/models/layoutlm-x", None, READERS),
+    ("POST", "/api/models/{version}/transition", "/api/models/layoutlm-x/transition", {"to": "canary"}, SUPERVISORS),
+    ("POST", "/api/models/rollback", "/api/models/rollback", {"reason": "worse"}, SUPERVISORS),
+    ("POST", "/api/models/retrain", "/api/models/retrain", {"reason": "new vendor labelled"}, TRAINERS),
+    ("GET", "/api/datasets", "/api/datasets", None, READERS),
+    ("GET", "/api/datasets/{version}", "/api/datasets/ds-x", None, READERS),
+    ("GET", "/api/documents/{document_id}/lineage", f"/api/documents/{EXC}/lineage", None, READERS),
+    ("GET", "/api/monitoring", "/api/monitoring", None, READERS),
+    ("GET", "/console/monitoring", "/console/monitoring", None, READERS),
+    ("GET", "/console/models", "/console/models", None, READERS),
+    ("GET", "/console/models/{version}", "/console/models/layoutlm-x", None, READERS),
     ("POST", "/logout", "/logout", {}, LOGGED_IN),  # last: it ends the session
 ]
 FORM_ROUTES = {"/console/users", "/logout"}

@@ -1,0 +1,1 @@
+"""The model lifecycle: dataset versions, the model registry, rollout (shadow and canary)."""
