@@ -69,7 +69,7 @@ def human_documents(s: Session, cutoff: datetime, pages_of: PagesOf, limit: int)
         labels = suggest(doc.result.get("fields", {}), pages_of(doc))
         if labels:
             out.append({"row": doc, "labels": labels, "origin": "operator", "at": rows[-1].created_at,
-                        "source": {"labels": [r.label_id for r in rows]}})
+                        "source": {"label_ids": [r.label_id for r in rows]}})
     out.sort(key=lambda d: (d["at"], d["row"].document_id))
     return out[-limit:]
 

@@ -34,13 +34,13 @@ def language(words: list[str]) -> str:
 
 
 def vendor_key(doc: ExtractedDocument) -> str | None:
-    """The vendor as monitoring groups documents: the template, else the VAT id read, else the name."""
-    if doc.detection.template_id and doc.detection.status != "unknown":
-        return doc.detection.template_id
+    """The vendor as monitoring groups documents, as the queue does (the template, else the name
+    read), else the VAT id read."""
+    found = vendor_of(doc)
+    if found:
+        return found
     vat = doc.fields.get("vendor_vat_id")
-    if vat is not None and vat.value:
-        return "vat:" + re.sub(r"\W", "", vat.value).upper()
-    return vendor_of(doc)
+    return "vat:" + re.sub(r"\W", "", vat.value).upper() if vat is not None and vat.value else None
 
 
 def observe(classified: ClassifiedDocument, extracted: ExtractedDocument) -> dict:

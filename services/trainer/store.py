@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from services.contracts import Label, MonitoringAlert
 from services.storage import audit
-from services.storage.lifecycle import TrainingJob, TriggerSignal
+from services.storage.lifecycle import Observation, TrainingJob, TriggerSignal
 from services.storage.models import Document
 from services.trainer.triggers import Decision, Signals
 
@@ -27,9 +27,11 @@ def _insert(s: Session, row: TriggerSignal) -> bool:
 
 
 def record_label(s: Session, label: Label) -> bool:
-    doc = s.get(Document, label.document_id)
+    """Counted per vendor as the monitors group documents (the drift alerts' scopes), else the queue's."""
+    seen, doc = s.get(Observation, label.document_id), s.get(Document, label.document_id)
+    vendor = seen.vendor if seen is not None and seen.vendor else doc.vendor if doc else None
     return _insert(s, TriggerSignal(kind="label", signal_id=label.label_id, document_id=label.document_id,
-                                    vendor=doc.vendor if doc else None,
+                                    vendor=vendor,
                                     detail={"field": label.field, "origin": label.origin}, at=label.created_at))
 
 
