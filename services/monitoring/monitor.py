@@ -22,6 +22,9 @@ from services.monitoring import drift
 from services.storage.lifecycle import Observation
 
 Row = Observation
+# PSI over deciles needs samples this large on each side; smaller windows (a vendor's) rely on KS,
+# whose p-value accounts for the sample size.
+PSI_MIN_COUNT = 50
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,7 @@ def compare(scope: str, reference: Sequence[Row], current: Sequence[Row], correc
             results.append(drift.chi_square(ref, cur, alpha=policy.p_alert))
         else:
             results.append(drift.ks(ref, cur, alpha=policy.p_alert))
-            if feature.kind == "numeric":
+            if feature.kind == "numeric" and min(len(ref), len(cur)) >= PSI_MIN_COUNT:
                 results.append(drift.psi(ref, cur, alert=policy.psi_alert))
         for result in results:
             checks.append(Check(scope, feature.name, result.test, result.statistic, result.p_value, len(ref), len(cur),

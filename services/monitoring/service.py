@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from services.log_setup import get_logger
@@ -21,6 +21,7 @@ from services.storage.lifecycle import AlertRecord, DriftCheck, ModelOutput, Mod
 from services.storage.models import Document, LabelRecord
 
 SCAN = 5000  # the newest observations a check looks at
+KEEP_RUNS = 1440  # drift checks kept (a day at one look a minute); alerts are kept for good
 
 
 def corrected_ids(s: Session, document_ids: list[str]) -> set[str]:
@@ -58,6 +59,7 @@ class Monitor:
                                         .order_by(col(Observation.at).desc()).limit(SCAN)).all()))
             checks = run_checks(rows, corrected_ids(s, [r.document_id for r in rows]), policy.drift)
             run = int(s.exec(select(func.max(DriftCheck.run))).one() or 0) + 1
+            s.exec(delete(DriftCheck).where(DriftCheck.run <= run - KEEP_RUNS))  # type: ignore[call-overload]
             now = datetime.now(UTC)
             for c in checks:
                 s.add(DriftCheck(run=run, at=now, scope=c.scope, feature=c.feature, test=c.test, statistic=c.statistic,

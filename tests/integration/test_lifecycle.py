@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
 import time
 from collections.abc import Iterator
@@ -101,7 +102,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
                                   headers={"Authorization": f"Bearer {token}"}) for name, token in tokens.items()}
     try:
         yield {"cluster": cluster, "db_url": db_url, "engine": make_engine(db_url), "production": production.name,
-               "home": home} | clients
+               "home": home, "base": f"http://127.0.0.1:{port}"} | clients
     finally:
         cluster.stop()
 
@@ -232,7 +233,8 @@ def test_drift_corrections_retraining_shadow_canary_promotion(world: dict) -> No
     rate_after = exception_rate(world, list(after))
     assert rate_after <= rate_changed - 0.4, (rate_changed, rate_after)
     lineage = world["ada"].get(f"/api/documents/{next(iter(after))}/lineage").json()
-    assert version in lineage["models"] and lineage["models"][version]["dataset"]["version"] == candidate.dataset_version
+    assert version in lineage["models"]
+    assert lineage["models"][version]["dataset"]["version"] == candidate.dataset_version
 
     # Every step in the registry, the audit log and models.events.
     assert model_status(world, production) == "retired"
@@ -246,7 +248,34 @@ def test_drift_corrections_retraining_shadow_canary_promotion(world: dict) -> No
     assert [e.payload["action"] for e in events[production]] == ["registered", "promoted", "retired"]
     print(f"\nexception rate of the vendor: old layout {rate_old:.2f}, new layout {rate_changed:.2f}, "
           f"after promotion {rate_after:.2f}; shadow would accept {compared['would_accept']} of "
-          f"{compared['documents']} (production {compared['served_accepted']})")
+          f"{compared['documents']} (production {compared['served_accepted']}); gate: {row.gate['reason']}")
+    monitoring_page(world, alert.scope)
+
+
+def monitoring_page(world: dict, scope: str) -> None:
+    """The approver's monitoring page in a browser: every plot, the vendor's alert, the drift table;
+    a screenshot to $DOCFLOW_SCREENSHOTS (docs/ when refreshed), else the home folder."""
+    from playwright.sync_api import expect, sync_playwright
+
+    from services.monitoring.series import SERIES
+    from tests.integration.test_console_browser import CHROMIUM, FLAGS
+
+    shots = Path(os.environ.get("DOCFLOW_SCREENSHOTS") or world["home"])
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 1100})
+        page.goto(f"{world['base']}/console/monitoring")
+        page.fill("input[name=username]", "ada")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit]")
+        expect(page).to_have_url(f"{world['base']}/console/monitoring")
+        expect(page.locator("svg.chart")).to_have_count(len(SERIES))
+        expect(page.locator("table.alerts tbody")).to_contain_text(scope)
+        expect(page.locator("table.drift tbody tr").first).to_be_visible()
+        page.screenshot(path=str(shots / "monitoring.png"), full_page=False)
+        page.goto(f"{world['base']}/console/models")
+        expect(page.locator("table.models tbody tr.production")).to_have_count(1)
+        browser.close()
 
 
 def _job(engine) -> TrainingJob | None:  # type: ignore[no-untyped-def]

@@ -24,7 +24,8 @@ PROD = {"invoice_number": 0.95, "total_amount": 0.90, "vendor_name": 0.80, "head
 def test_plan_retires_whoever_held_the_slot_and_refuses_skips() -> None:
     statuses = {"a": Status.PRODUCTION, "b": Status.CANARY, "c": Status.SHADOW}
     steps = plan(statuses, "b", Status.PRODUCTION)
-    assert [(s.version, s.after, s.action) for s in steps] == [("b", "production", "promoted"), ("a", "retired", "retired")]
+    assert [(s.version, s.after, s.action) for s in steps] == [
+        ("b", "production", "promoted"), ("a", "retired", "retired")]
     with pytest.raises(TransitionError, match="cannot become production"):
         plan(statuses, "c", Status.PRODUCTION)  # a shadow goes through canary first
     with pytest.raises(TransitionError, match="no model"):
