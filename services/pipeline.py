@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from services.contracts import (
     AcceptedDocument,
@@ -63,7 +63,8 @@ def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None
         rt.refresh_templates()
         classified = ClassifiedDocument(**dict(parsed), detection=detect(parsed, rt.templates))
         stage = EXTRACT
-        extracted = extract(classified, rt.extraction)
+        rt.refresh_models()
+        extracted = extract(classified, replace(rt.extraction, model=rt.models.choose(document_id).model))
         stage = VALIDATE
         return Outcome(document_id, validate(extracted, rt.ruleset))
     except UnreadableDocument as exc:

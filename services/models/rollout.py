@@ -33,6 +33,11 @@ def bucket(document_id: str, salt: str = "") -> float:
     return int(hashlib.sha256(f"{salt}{document_id}".encode()).hexdigest()[:8], 16) / 0x1_0000_0000
 
 
+def served_names(version: str) -> list[str]:
+    """How a registry version appears as a document's ``model_version`` (int8 or not)."""
+    return [version, f"{version}+int8"]
+
+
 def agreement(served: dict[str, FieldValue], shadow: dict[str, FieldValue]) -> dict[str, bool]:
     """Per field either read: did both read the same value?"""
     return {name: (served[name].value if name in served else None) == (shadow[name].value if name in shadow else None)
@@ -62,11 +67,13 @@ class ModelRollout:
             revision = store.revision(s)
             if revision == self.live.revision:
                 return False
-            live = store.live(s)
+            live = store.live(s) if revision else Live(0)  # 0: nothing registered (or not migrated yet)
         for row in (live.production, live.canary, live.shadow):
             if row is not None:
                 self._model(row.version, Path(row.artifact))
         self.live = live
+        if not revision:
+            return True
         get_logger(stage="models").info(
             "rollout loaded", revision=revision, production=live.production and live.production.version,
             canary=live.canary and f"{live.canary.version} ({live.canary.share:.0%})",

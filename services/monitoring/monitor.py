@@ -139,7 +139,9 @@ def alerts(checks: list[Check]) -> list[dict]:
 def _describe(c: Check) -> str:
     if c.test == "chi2":
         ref, cur = c.evidence.get("reference", {}), c.evidence.get("current", {})
-        moved = max(set(ref) | set(cur), key=lambda k: abs(cur.get(k, 0) - ref.get(k, 0)))
+        # the category that moved most; of two that moved alike, the one that grew (what is new)
+        moved = max(sorted(set(ref) | set(cur)), key=lambda k: (round(abs(cur.get(k, 0) - ref.get(k, 0)), 6),
+                                                                cur.get(k, 0) - ref.get(k, 0)))
         return f"{c.feature} {moved} {ref.get(moved, 0):.2f} -> {cur.get(moved, 0):.2f} (chi2 p={c.p_value:.1e})"
     if c.test == "ks":
         return (f"{c.feature} median {c.evidence.get('reference_median')} -> {c.evidence.get('current_median')} "

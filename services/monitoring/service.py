@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from services.log_setup import get_logger
 from services.models import store as registry
 from services.models.registry import Status
+from services.models.rollout import served_names
 from services.monitoring.monitor import Arm, alerts, judge_canary, judge_shadow, run_checks
 from services.runtime import Runtime
 from services.storage.db import session_scope
@@ -33,15 +34,12 @@ def corrected_ids(s: Session, document_ids: list[str]) -> set[str]:
     return found
 
 
-def _versions(model: ModelRecord) -> list[str]:
-    return [model.version, f"{model.version}+int8"]
-
-
 def arm(s: Session, model: ModelRecord, since: datetime, role: str) -> Arm:
     """The documents ``model`` served in ``role`` since ``since``, once settled."""
     rows = s.exec(select(Observation, Document.state).join(Document, Document.document_id == Observation.document_id)
-                  .where(col(Observation.model_version).in_(_versions(model)), Observation.model_role == role,
-                         Observation.at >= since, col(Observation.outcome).is_not(None))).all()
+                  .where(col(Observation.model_version).in_(served_names(model.version)),
+                         Observation.model_role == role, Observation.at >= since,
+                         col(Observation.outcome).is_not(None))).all()
     settled = [o for o, state in rows if o.outcome == "accepted" or state in ("accepted", "rejected")]
     fixed = corrected_ids(s, [o.document_id for o in settled])
     return Arm(len(settled), len(fixed), sum(o.outcome == "exception" for o in settled))
@@ -108,7 +106,7 @@ class Monitor:
                 actions.append(f"promoted {live.canary.version}")
         if live.shadow is not None and live.canary is None:
             outputs = s.exec(select(ModelOutput).where(
-                col(ModelOutput.model_version).in_(_versions(live.shadow)))).all()
+                col(ModelOutput.model_version).in_(served_names(live.shadow.version)))).all()
             verdict, evidence = judge_shadow(len(outputs), sum(o.outcome == "accepted" for o in outputs),
                                              sum(o.served_outcome == "accepted" for o in outputs), policy)
             if verdict == "canary":

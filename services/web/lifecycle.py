@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from services.access.roles import Permission
 from services.models import store as registry
 from services.models.registry import TransitionError
+from services.models.rollout import served_names
 from services.monitoring import alerts as alerting
 from services.monitoring.series import buckets, summarise
 from services.monitoring.service import SCAN, corrected_ids
@@ -42,7 +43,7 @@ class Why(BaseModel):
 def shadow_summary(s: Session, version: str) -> dict[str, Any]:
     """A shadow's (or any compared model's) outputs beside the served ones: per-field agreement and
     how many documents each would have accepted."""
-    rows = s.exec(select(ModelOutput).where(col(ModelOutput.model_version).in_([version, f"{version}+int8"]))).all()
+    rows = s.exec(select(ModelOutput).where(col(ModelOutput.model_version).in_(served_names(version)))).all()
     agree: dict[str, list[int]] = {}
     for row in rows:
         for name, same in row.fields.get("_agreement", {}).items():

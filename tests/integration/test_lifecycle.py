@@ -342,3 +342,5 @@ def test_a_worse_candidate_is_refused_and_a_worse_canary_rolls_back(world: dict)
     events = world["cluster"].terminal({canary.name}, timeout=60, settle=3, names=(topics.MODELS_EVENTS,))
     assert [e.payload["action"] for e in events[canary.name]] == ["registered", "shadow", "canary", "rolled_back"]
     assert events[canary.name][-1].payload["actor"] == "monitor"
+    print(f"\ngate on the sabotaged candidate: {verdict['reason']}\nmonitor: {rollback.reason}; evidence "
+          f"{json.dumps({k: alert.evidence[k] for k in ('canary', 'production', 'p_value')})}")
