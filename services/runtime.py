@@ -68,8 +68,9 @@ class Runtime:
     def model(self):  # type: ignore[no-untyped-def]
         """The layout model named by the settings (newest by default), or None before training."""
         folder = model_folder(self.settings)
-        if folder is None:
-            return None
+        return self.load_model(folder) if folder is not None else None
+
+    def load_model(self, folder: Path):  # type: ignore[no-untyped-def]
         from services.extraction.model.infer import LayoutModel
 
         return LayoutModel(folder, int8=self.settings.model_int8, threads=self.settings.model_threads or None)
@@ -78,12 +79,7 @@ class Runtime:
     def models(self) -> ModelRollout:
         """Production, canary and shadow models as the registry has them (the settings' model
         until anything is registered)."""
-        from services.extraction.model.infer import LayoutModel
-
-        def load(folder: Path) -> LayoutModel:
-            return LayoutModel(folder, int8=self.settings.model_int8, threads=self.settings.model_threads or None)
-
-        return ModelRollout(self.engine, load, lambda: self.model)
+        return ModelRollout(self.engine, self.load_model, lambda: self.model)
 
     def refresh_models(self) -> None:
         """Pick up a promotion, a new shadow or canary, or a rollback since the last document."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from services.contracts import HEADER_FIELDS
@@ -22,6 +23,7 @@ from services.monitoring import drift
 from services.storage.lifecycle import Observation
 
 Row = Observation
+CATCH_UP = 50  # window ends checked per look and scope
 # PSI over deciles needs samples this large on each side; smaller windows (a vendor's) rely on KS,
 # whose p-value accounts for the sample size.
 PSI_MIN_COUNT = 50
@@ -103,19 +105,39 @@ def windows(rows: Sequence[Row], reference: int, current: int) -> tuple[list[Row
     return ref, cur
 
 
-def run_checks(rows: Sequence[Row], corrected: set[str], policy: Drift) -> list[Check]:
-    """All documents, then each vendor with enough documents in both of its windows."""
-    ref, cur = windows(rows, policy.reference, policy.current)
-    checks = compare("all", ref, cur, corrected, policy) if len(ref) >= policy.current else []
+def run_checks(rows: Sequence[Row], corrected: set[str], policy: Drift, since: datetime | None = None) -> list[Check]:
+    """All documents, then each vendor with enough documents in both of its windows.
+
+    ``since``: the newest observation the previous look saw. Each document that arrived after it
+    is checked as the end of a window (the latest CATCH_UP of them), so a change is caught while
+    the windows straddle it, however seldom the monitor looks; the first position that drifted is
+    reported, else the newest.
+    """
+    checks = _scan("all", list(rows), policy.reference, policy.current, corrected, policy, since, FEATURES)
     by_vendor: dict[str, list[Row]] = {}
     for row in rows:
         if row.vendor:
             by_vendor.setdefault(row.vendor, []).append(row)
     for vendor, vendor_rows in sorted(by_vendor.items()):
-        vref, vcur = windows(vendor_rows, policy.vendor_reference, policy.vendor_current)
-        if len(vref) >= policy.vendor_current:
-            checks += compare(f"vendor:{vendor}", vref, vcur, corrected, policy, VENDOR_FEATURES)
+        checks += _scan(f"vendor:{vendor}", vendor_rows, policy.vendor_reference, policy.vendor_current, corrected,
+                        policy, since, VENDOR_FEATURES)
     return checks
+
+
+def _scan(scope: str, rows: list[Row], reference: int, current: int, corrected: set[str], policy: Drift,
+          since: datetime | None, features: list[Feature]) -> list[Check]:
+    ends = [len(rows)]
+    if since is not None:
+        ends = [i for i in range(1, len(rows) + 1) if rows[i - 1].at > since][-CATCH_UP:] or ends
+    latest: list[Check] = []
+    for end in ends:
+        ref, cur = windows(rows[:end], reference, current)
+        if len(ref) < current:
+            continue
+        latest = compare(scope, ref, cur, corrected, policy, features)
+        if any(c.drift for c in latest):
+            return latest
+    return latest
 
 
 def alerts(checks: list[Check]) -> list[dict]:

@@ -48,6 +48,7 @@ def arm(s: Session, model: ModelRecord, since: datetime, role: str) -> Arm:
 class Monitor:
     def __init__(self, rt: Runtime):
         self.rt, self.log = rt, get_logger(stage="monitor")
+        self.seen: datetime | None = None  # the newest observation the last look saw
 
     def tick(self) -> dict:
         """One look: drift checks stored, alerts raised, the rollout judged. Returns what it did."""
@@ -55,7 +56,8 @@ class Monitor:
         with session_scope(self.rt.engine) as s:
             rows = list(reversed(s.exec(select(Observation).where(col(Observation.outcome).is_not(None))
                                         .order_by(col(Observation.at).desc()).limit(SCAN)).all()))
-            checks = run_checks(rows, corrected_ids(s, [r.document_id for r in rows]), policy.drift)
+            checks = run_checks(rows, corrected_ids(s, [r.document_id for r in rows]), policy.drift, self.seen)
+            self.seen = rows[-1].at if rows else self.seen
             run = int(s.exec(select(func.max(DriftCheck.run))).one() or 0) + 1
             s.exec(delete(DriftCheck).where(DriftCheck.run <= run - KEEP_RUNS))  # type: ignore[call-overload]
             now = datetime.now(UTC)

@@ -62,6 +62,16 @@ def test_one_vendor_changing_its_layout_raises_its_alert_with_the_evidence() -> 
     assert raised["vendor:b"]["severity"] == "critical"
 
 
+def test_a_change_is_caught_however_seldom_the_monitor_looks() -> None:
+    """Once both windows hold the new layout, the newest position no longer drifts; a look that
+    checks every document since the last look still finds where it did."""
+    rows = stream(changed_from=30, count=90)
+    assert "vendor:b" not in {a["scope"] for a in alerts(run_checks(rows, set(), POLICY))}
+    caught = alerts(run_checks(rows, set(), POLICY, since=rows[20].at))
+    assert "vendor:b" in {a["scope"] for a in caught}
+    assert alerts(run_checks(rows, set(), POLICY, since=rows[-2].at)) == []  # nothing new: nothing again
+
+
 def test_psi_joins_in_on_large_windows() -> None:
     policy = Drift(reference=100, current=60, vendor_reference=6, vendor_current=6, p_alert=0.01)
     checks = run_checks(stream(changed_from=150, count=240), set(), policy)
