@@ -68,9 +68,13 @@ class ModelRollout:
             if revision == self.live.revision:
                 return False
             live = store.live(s) if revision else Live(0)  # 0: nothing registered (or not migrated yet)
-        for row in (live.production, live.canary, live.shadow):
-            if row is not None:
-                self._model(row.version, Path(row.artifact))
+        try:
+            for row in (live.production, live.canary, live.shadow):
+                if row is not None:
+                    self._model(row.version, Path(row.artifact))
+        except Exception:  # an artifact that will not load: keep serving what was loaded, say so
+            get_logger(stage="models").exception("rollout not loaded; keeping the previous one", revision=revision)
+            return False
         self.live = live
         if not revision:
             return True

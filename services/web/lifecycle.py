@@ -60,8 +60,8 @@ def overview(s: Session) -> dict[str, Any]:
     models = []
     for row in registry.listing(s):
         entry = registry.describe(row)
-        if row.status in ("shadow", "canary") or (row.status == "production" and live.canary is None):
-            entry["compared"] = shadow_summary(s, row.version) if row.status == "shadow" else None
+        if row.status == "shadow":
+            entry["compared"] = shadow_summary(s, row.version)
         models.append(entry)
     return {"revision": live.revision, "production": live.production and live.production.version,
             "canary": live.canary and live.canary.version, "shadow": live.shadow and live.shadow.version,

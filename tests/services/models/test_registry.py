@@ -12,7 +12,7 @@ from services.models import store
 from services.models.policy import Retrain, Rollout
 from services.models.registry import Status, TransitionError, gate, plan
 from services.models.rollout import bucket
-from services.monitoring.monitor import Arm, judge_canary
+from services.monitoring.monitor import Arm, judge_canary, judge_shadow
 from services.storage.db import session_scope
 from services.storage.lifecycle import ModelEventRecord
 from services.storage.models import AuditEntry
@@ -63,6 +63,15 @@ def test_a_worse_canary_is_rolled_back_only_on_enough_evidence() -> None:
     assert verdict == "rollback" and evidence["p_value"] < 0.001
     assert judge_canary(Arm(30, 2, 2), Arm(60, 3, 3), policy)[0] is None
     assert judge_canary(Arm(30, 2, 2), Arm(60, 3, 3), policy.model_copy(update={"auto_promote": True}))[0] == "promote"
+
+
+def test_auto_promotion_of_a_shadow_only_by_policy_and_on_enough_documents() -> None:
+    policy = Rollout(min_documents=20)
+    assert judge_shadow(40, 30, 20, policy)[0] is None  # an approver decides
+    auto = policy.model_copy(update={"auto_promote": True})
+    assert judge_shadow(40, 30, 20, auto)[0] == "canary"
+    assert judge_shadow(10, 10, 2, auto)[0] is None  # too few documents
+    assert judge_shadow(40, 15, 20, auto)[0] is None  # would accept fewer than production did
 
 
 def test_canary_buckets_are_stable_and_near_the_share() -> None:
