@@ -27,6 +27,21 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
          "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
 
 
+def log_in(pw, url: str, username: str, password: str, height: int = 1000):  # type: ignore[no-untyped-def]
+    """Chromium on ``url``, through the login form it redirects to: (browser, page)."""
+    from playwright.sync_api import expect
+
+    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    page = browser.new_page(viewport={"width": 1440, "height": height})
+    page.goto(url)
+    path = url.split("://", 1)[-1].split("/", 1)[-1]
+    expect(page).to_have_url(url.removesuffix("/" + path) + "/login?next=/" + path)
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    return browser, page
+
+
 def test_operator_fixes_a_field_by_clicking_a_word_and_approves(tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -41,13 +56,7 @@ def test_operator_fixes_a_field_by_clicking_a_word_and_approves(tmp_path: Path) 
         assert wait_states(db_url, dict.fromkeys(ids, "exception"), 180) == dict.fromkeys(ids, "exception")
         base = f"http://127.0.0.1:{port}"
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            page.goto(f"{base}/console/queue")
-            expect(page).to_have_url(f"{base}/login?next=/console/queue")
-            page.fill("input[name=username]", "olga")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            browser, page = log_in(pw, f"{base}/console/queue", "olga", PASSWORD)
             expect(page.locator("table#queue tbody tr")).to_have_count(4)
             expect(page.locator(".chip").first).to_contain_text("REQUIRED_FIELD_MISSING")
             page.screenshot(path=str(shots / "console-queue.png"))

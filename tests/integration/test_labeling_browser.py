@@ -24,7 +24,7 @@ from services.synth import bad
 from services.synth.layouts import vendor_layouts
 from services.synth.render import generate
 from tests.integration.review_world import start_labeling, wait_states
-from tests.integration.test_console_browser import CHROMIUM, FLAGS
+from tests.integration.test_console_browser import log_in
 
 pytestmark = pytest.mark.integration
 LAYOUT = vendor_layouts(8, seed=41)[5]
@@ -49,12 +49,7 @@ def test_labeler_labels_by_clicking_and_dragging_then_publishes(tmp_path: Path) 
         item = [lab for lab in truth["labels"] if lab["field"].startswith("line_items.0.")]
         base = f"http://127.0.0.1:{port}"
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-            page = browser.new_page(viewport={"width": 1440, "height": 1000})
-            page.goto(f"{base}/labeling")
-            page.fill("input[name=username]", "lena")
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit]")
+            browser, page = log_in(pw, f"{base}/labeling", "lena", PASSWORD)
             expect(page.locator("table#queue tbody tr").first).to_contain_text("no template reads it")
             page.keyboard.press("Enter")  # the work list's first document
             expect(page).to_have_url(f"{base}/labeling/documents/first")

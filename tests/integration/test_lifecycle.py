@@ -258,16 +258,11 @@ def monitoring_page(world: dict, scope: str) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     from services.monitoring.series import SERIES
-    from tests.integration.test_console_browser import CHROMIUM, FLAGS
+    from tests.integration.test_console_browser import log_in
 
     shots = Path(os.environ.get("DOCFLOW_SCREENSHOTS") or world["home"])
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 1100})
-        page.goto(f"{world['base']}/console/monitoring")
-        page.fill("input[name=username]", "ada")
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit]")
+        browser, page = log_in(pw, f"{world['base']}/console/monitoring", "ada", PASSWORD, height=1100)
         expect(page).to_have_url(f"{world['base']}/console/monitoring")
         expect(page.locator("svg.chart")).to_have_count(len(SERIES))
         expect(page.locator("table.alerts tbody")).to_contain_text(scope)
