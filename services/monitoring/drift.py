@@ -35,7 +35,7 @@ def psi(reference: Sequence[float], current: Sequence[float], *, bins: int = 10,
     """Sum over bins of (current share - reference share) * ln(current share / reference share)."""
     edges = sorted(set(_quantiles(sorted(reference), bins)))
     ref, cur = _shares(reference, edges), _shares(current, edges)
-    value = sum((c - r) * math.log(c / r) for r, c in zip(ref, cur, strict=True))
+    value = psi_of_shares(ref, cur)
     return Result("psi", round(value, 6), None, value >= alert,
                   {"edges": [round(e, 4) for e in edges], "reference": _r(ref), "current": _r(cur)})
 

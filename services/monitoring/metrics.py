@@ -69,8 +69,8 @@ class QueueCollector(Collector):
 
 class LifecycleCollector(Collector):
     """Drift, the rollout and cost, read from the database at scrape time: the latest drift check
-    per scope and feature, each live model's status, and the current window's latency, CPU cost
-    per 1,000 documents, exception and correction rates."""
+    per scope and feature, each live model's status, and over the newest documents (up to 5,000)
+    latency, CPU cost per 1,000 documents, exception and correction rates."""
 
     def __init__(self, listing: Callable[[], dict]):
         self.listing = listing
@@ -97,7 +97,7 @@ class LifecycleCollector(Collector):
                 models.add_metric([m["version"], m["status"]], m["share"] if m["status"] != "production" else 1.0)
         yield models
         overall = data["overall"]
-        for name, help_text in (("cpu_s_per_1000", "CPU seconds per 1,000 documents (current window)"),
+        for name, help_text in (("cpu_s_per_1000", "CPU seconds per 1,000 documents (newest documents)"),
                                 ("latency_p50_s", "Seconds from receipt to a terminal topic, median"),
                                 ("latency_p95_s", "Seconds from receipt to a terminal topic, 95th percentile"),
                                 ("exception_rate", "Share of documents sent to the exception queue"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from services.storage.lifecycle import Observation
 
@@ -65,8 +65,3 @@ def buckets(rows: Sequence[Observation], corrected: set[str], count: int = 24) -
     out.append({"start": (edge - width).isoformat()} | summarise(group, corrected))
     return out
 
-
-def since(hours: float) -> datetime:
-    from datetime import UTC
-
-    return datetime.now(UTC) - timedelta(hours=hours)

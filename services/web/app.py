@@ -101,7 +101,7 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
 
     def monitoring_listing() -> dict:
         with Session(engine) as s:
-            return lifecycle.monitoring(s) | lifecycle.overview(s)
+            return lifecycle.monitoring(s, detail=False) | lifecycle.overview(s)
 
     collectors = [metrics.QueueCollector(queue_listing), metrics.LifecycleCollector(monitoring_listing)]
 

@@ -68,7 +68,9 @@ def overview(s: Session) -> dict[str, Any]:
             "models": models, "jobs": [j.model_dump(mode="json") for j in trainer.jobs(s, 20)]}
 
 
-def monitoring(s: Session, scope: str | None = None) -> dict[str, Any]:
+def monitoring(s: Session, scope: str | None = None, *, detail: bool = True) -> dict[str, Any]:
+    """The newest observations summarised, the latest drift checks; with ``detail`` (the page, the
+    API; not a Prometheus scrape) also the time series, the alerts and the vendors."""
     rows = list(reversed(s.exec(select(Observation).where(col(Observation.outcome).is_not(None))
                                 .order_by(col(Observation.at).desc()).limit(SCAN)).all()))
     corrected = corrected_ids(s, [r.document_id for r in rows])
@@ -78,13 +80,15 @@ def monitoring(s: Session, scope: str | None = None) -> dict[str, Any]:
         query = query.where(DriftCheck.scope == scope)
     order = (col(DriftCheck.drift).desc(), col(DriftCheck.scope), col(DriftCheck.feature))
     checks = s.exec(query.order_by(*order)).all() if run else []
+    summary = {"documents": len(rows), "overall": summarise(rows, corrected), "run": run,
+               "checks": [c.model_dump(mode="json") for c in checks]}
+    if not detail:
+        return summary
     vendors: dict[str, list[Observation]] = {}
     for row in rows:
         vendors.setdefault(row.vendor or "unknown", []).append(row)
-    return {
-        "documents": len(rows), "overall": summarise(rows, corrected), "series": buckets(rows, corrected),
-        "run": run, "checks": [c.model_dump(mode="json") for c in checks],
-        "alerts": [a.model_dump(mode="json") for a in alerting.recent(s, 30)],
+    return summary | {
+        "series": buckets(rows, corrected), "alerts": [a.model_dump(mode="json") for a in alerting.recent(s, 30)],
         "vendors": {v: summarise(r[-200:], corrected)
                     for v, r in sorted(vendors.items(), key=lambda kv: -len(kv[1]))[:20]},
     }
