@@ -22,14 +22,18 @@ from services.validation.rules import RuleSet, load_ruleset
 
 
 def model_folder(settings: Settings) -> Path | None:
-    root = settings.model_root
+    """The artifact to serve: the pinned version, else the newest trained here, else the shipped default."""
+    roots = [settings.model_root, settings.shipped_model_dir]
     if settings.model_version not in ("", "latest"):
-        folder = root / settings.model_version
-        if not (folder / "meta.json").exists():
-            raise FileNotFoundError(f"no model artifact {folder}")
-        return folder
-    found = sorted((p.parent for p in root.glob("*/meta.json")), key=lambda p: p.name) if root.exists() else []
-    return found[-1] if found else None
+        for root in roots:
+            if (root / settings.model_version / "meta.json").exists():
+                return root / settings.model_version
+        raise FileNotFoundError(f"no model artifact {settings.model_version} in {settings.model_root}")
+    for root in roots:
+        found = sorted((p.parent for p in root.glob("*/meta.json")), key=lambda p: p.name) if root.exists() else []
+        if found:
+            return found[-1]
+    return None
 
 
 @dataclass
@@ -90,7 +94,7 @@ class Runtime:
         current = self.registry.current
         return Context(
             templates=current.by_id, versions=current.every, regex_timeout_s=self.settings.regex_timeout_s,
-            model=self.model, blobs=self.blobs, generic=self.generic,
+            model=self.model, blobs=self.blobs, generic=self.generic, rank=self.settings.rank,
         )
 
     @cached_property

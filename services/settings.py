@@ -26,10 +26,14 @@ class Settings(BaseSettings):
 
     # Layout model artifacts (docflow train) live here; "latest" uses the newest one.
     model_dir: Path | None = None
+    # The default model the product ships (make model): used while model_dir has none of its own.
+    shipped_model_dir: Path = Path(__file__).resolve().parent.parent / "models"
     model_version: str = "latest"
     # int8 by default: on this CPU it reads a page in ~0.96x the parse time, fp32 in ~1.5x.
     model_int8: bool = True
     model_threads: int = 0
+    # Candidate ranking for documents no vendor template matched (off: the model and generic rules alone).
+    rank: bool = True
     # Retraining (docflow trainer): the synthetic base every dataset version starts from, the frozen
     # evaluation set the gate scores candidates on (labelled PDFs + truth JSON, per vendor folder).
     training_corpus: Path | None = None

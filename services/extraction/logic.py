@@ -29,6 +29,7 @@ class Context:
     generic: Template | None = None  # rules/generic.yaml: any vendor's labels, for documents no template matched
     model: Any = None  # a LayoutModel, or None before `docflow train` made one
     blobs: Any = None  # the BlobStore, to read an embedded e-invoice from the document's bytes
+    rank: bool = True  # candidate ranking for documents no template matched
 
 
 Extractor = Callable[[ClassifiedDocument, Context], tuple[dict[str, FieldValue], list[LineItem]]]
@@ -67,8 +68,8 @@ def read_with(template: Template, pages: list[Page],
 
 GENERIC_CONFIDENCE = 0.7
 # Fields the generic rules read better than the model on vendors nobody trained on: identifiers
-# with check digits, the invoice number and total beside their labels. The others only fill gaps.
-GENERIC_FIRST = frozenset({"invoice_number", "vendor_vat_id", "vendor_iban", "currency", "total_amount"})
+# in their form beside their labels. The others only fill gaps (and confirm what the ranking read).
+GENERIC_FIRST = frozenset({"vendor_vat_id", "vendor_iban"})
 
 
 def _generic(doc: ClassifiedDocument, ctx: Context, first: bool) -> dict[str, FieldValue]:
@@ -101,6 +102,16 @@ def generic_rest(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, Field
     return _generic(doc, ctx, first=False), []
 
 
+def ranked_candidates(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
+    """No vendor template matched: every value the pages offer, ranked by its label, its block,
+    its type and whether the totals add up (services/extraction/ranking)."""
+    if doc.detection.status == "matched" or not ctx.rank:
+        return {}, []
+    from services.extraction.ranking import rank
+
+    return rank(doc.pages), []
+
+
 def layout_model(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """The layout model over words and boxes: reads any vendor, known or not."""
     if ctx.model is None or not any(p.words for p in doc.pages):
@@ -114,11 +125,13 @@ EXTRACTORS: list[Extractor] = [
     embedded_einvoice,
     # 2. Known vendor: its template's rules, precise and cheap.
     template_rules,
-    # 3. Unknown vendor: identifiers and key values beside the labels every invoice uses.
+    # 3. Unknown vendor: VAT id and IBAN beside the labels every invoice uses, in their form.
     generic_identifiers,
-    # 4. Any vendor: the layout model.
+    # 4. Unknown vendor: the values the pages offer, ranked (names, number, dates, totals, currency).
+    ranked_candidates,
+    # 5. Any vendor: the layout model.
     layout_model,
-    # 5. Unknown vendor: the generic rules' other fields, where nothing else read them.
+    # 6. Unknown vendor: the generic rules' other fields, where nothing else read them.
     generic_rest,
 ]
 AUTHORITATIVE = "einvoice:"  # values from these sources are never overruled, only confirmed

@@ -1,0 +1,123 @@
+"""A page as segments (the reader's lines: runs of words with no wide gap) and the labels a
+value has around it: the words before it in its segment, the segment left of it on its row,
+the header above it in its column."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from services.contracts import BBox, Page
+from services.extraction.ranking.lexicon import fold
+
+
+@dataclass(frozen=True)
+class Segment:
+    page: int
+    index: int
+    text: str
+    bbox: BBox
+    words: tuple[int, ...]  # indexes into the page's words
+    height: float  # the median word height: the font size, near enough
+
+    @property
+    def folded(self) -> str:
+        return fold(self.text)
+
+
+@dataclass(frozen=True)
+class Match:
+    """One value found in a segment: its text, the words it covers and what labels it."""
+
+    segment: Segment
+    raw: str
+    start: int  # character offsets in the segment's text
+    end: int
+    bbox: BBox
+
+
+class PageLayout:
+    """Segments of one page with the neighbour look-ups the rankers need."""
+
+    def __init__(self, page: Page):
+        self.page = page
+        self.segments = []
+        for n, line in enumerate(page.lines):
+            heights = sorted(page.words[i].bbox[3] - page.words[i].bbox[1] for i in line.words) or [0.0]
+            self.segments.append(Segment(page.number, n, line.text, line.bbox, tuple(line.words),
+                                         heights[len(heights) // 2]))
+
+    def match_bbox(self, seg: Segment, start: int, end: int) -> BBox:
+        """The box of the words the characters [start, end) of ``seg.text`` fall in."""
+        boxes, offset = [], 0
+        for i in seg.words:
+            text = self.page.words[i].text
+            if offset < end and offset + len(text) > start:
+                boxes.append(self.page.words[i].bbox)
+            offset += len(text) + 1
+        boxes = boxes or [seg.bbox]
+        return (min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes),
+                max(b[3] for b in boxes))
+
+    def left_of(self, seg: Segment, x: float) -> Segment | None:
+        """The nearest segment with words (not just numbers) on the same row that ends left of ``x``."""
+        best = None
+        for other in self.segments:
+            if other is seg or other.bbox[2] > x + 1 or not _same_row(seg.bbox, other.bbox):
+                continue
+            if not any(c.isalpha() for c in other.text):
+                continue
+            if x - other.bbox[2] > 320:
+                continue
+            if best is None or other.bbox[2] > best.bbox[2]:
+                best = other
+        return best
+
+    def above(self, bbox: BBox, reach: float = 3.2) -> list[Segment]:
+        """Segments above ``bbox`` whose x-range overlaps it, nearest first, within ``reach`` line heights."""
+        height = max(bbox[3] - bbox[1], 4.0)
+        found = []
+        for other in self.segments:
+            gap = bbox[1] - other.bbox[3]
+            if gap < -height * 0.3 or gap > reach * height * 1.6:
+                continue
+            if other.bbox[1] >= bbox[1] - 1:
+                continue
+            if min(bbox[2], other.bbox[2]) - max(bbox[0], other.bbox[0]) > -2:
+                found.append((gap, other))
+        return [seg for _gap, seg in sorted(found, key=lambda pair: pair[0])]
+
+    def header_words_above(self, bbox: BBox, reach: float = 12.0) -> str:
+        """The words of the nearest segment above that stand over ``bbox`` and say something (a
+        table's column header, above the rows of numbers between)."""
+        for seg in self.above(bbox, reach):
+            words = [self.page.words[i] for i in seg.words
+                     if min(bbox[2], self.page.words[i].bbox[2]) - max(bbox[0], self.page.words[i].bbox[0]) > -3]
+            text = fold(" ".join(w.text for w in words))
+            if any(c.isalpha() for c in text):
+                return text
+        return ""
+
+
+def _same_row(a: BBox, b: BBox) -> bool:
+    overlap = min(a[3], b[3]) - max(a[1], b[1])
+    return overlap > 0.5 * min(a[3] - a[1], b[3] - b[1])
+
+
+def labels_of(layout: PageLayout, match: Match, reach: float = 12.0) -> list[tuple[str, float]]:
+    """The texts that may label ``match``, each with how much a label there counts: the words
+    before it in its segment (the last few), the segment left of it, the column header above."""
+    seg = match.segment
+    out = []
+    before = fold(seg.text[:match.start])
+    if before:
+        out.append((" ".join(before.split()[-7:]), 1.0))
+    # The segment to the left on the same row: "Rechnungsdatum" ..... "05.03.2020".
+    if not before or len(before.split()) <= 1 or not any(c.isalpha() for c in before):
+        left = layout.left_of(seg, match.bbox[0])
+        if left is not None and len(left.folded.split()) <= 6:  # a label, not a sentence beside the value
+            out.append((left.folded, 0.9))
+    # A header above it: a key/value block laid out in columns, or a totals table.
+    header = layout.header_words_above(match.bbox, reach)
+    if header:
+        out.append((header, 0.75))
+    return out

@@ -1,0 +1,174 @@
+"""The seller's name: which of the names a page prints is the vendor's.
+
+A name is a short segment of words (or the first part of a sender line "Firma GmbH · Straße 1 ·
+12345 Ort") that reads as a company. It scores by whose block it stands in (under "Verkäufer",
+"Seller", "Fournisseur" ... or under "Rechnungsempfänger", "Bill to", "Client" ...), by a legal
+form (GmbH, SARL, Ltd ...), by being printed again (letterhead, footer, bank line: the seller's name
+recurs, the buyer's seldom), by letterhead size, by a footer column it heads, by the seller's VAT
+id or IBAN standing in its block, and against the window-envelope address field, where the buyer
+stands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from services.contracts import BBox
+from services.extraction.ranking.layout import PageLayout, Segment
+from services.extraction.ranking.lexicon import BUYER_LABELS, COUNTRIES, LEGAL_FORMS, NOT_A_NAME, SELLER_LABELS, fold
+
+_SEPARATORS = re.compile(r"\s+[·•|∙]\s+|\s+[-\u2013]\s+|,\s+|\s{3,}")  # · • | - (en dash) , or a wide gap
+_BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
+# A street or a post-box line: the address under a name, not the name.
+_ADDRESS = re.compile(r"(?:^|\s)(?:\d+\w?\s+)?(?:rue|avenue|av|bd|boulevard|chemin|allee|place|impasse|route|street|st|"
+                      r"road|rd|lane|way|drive|via|viale|piazza|calle|postfach|po box|bp|cedex)\b"
+                      r"|\w+(?:strasse|str|weg|gasse|platz|allee|ring|damm|ufer|chaussee)\b(?:\s+\d|$)")
+_LEGAL = tuple(f" {form} " for form in LEGAL_FORMS)
+
+
+@dataclass(frozen=True)
+class NamePick:
+    value: str
+    score: float
+    margin: float
+    page: int
+    bbox: BBox
+
+
+def _contains_word_start(folded: str, phrases: tuple[str, ...]) -> bool:
+    padded = f" {folded}"
+    return any(f" {p}" in padded for p in phrases)
+
+
+def legal_form(folded: str) -> bool:
+    padded = f" {folded} "
+    return any(form in padded for form in _LEGAL)
+
+
+def _looks_like_name(text: str) -> bool:
+    folded = fold(text)
+    words = folded.split()
+    if not 1 <= len(words) <= 9 or len(folded) < 3:
+        return False
+    letters = sum(c.isalpha() for c in text)
+    digits = sum(c.isdigit() for c in text)
+    if letters < 3 or digits > 0.25 * max(letters, 1) or "@" in text or text.rstrip().endswith(":"):
+        return False
+    if _contains_word_start(folded, NOT_A_NAME) and not legal_form(folded):
+        return False
+    if text.lstrip()[:1] in "([{/*-" or _BIC.fullmatch(text.strip()) or _ADDRESS.search(folded):
+        return False
+    if folded in COUNTRIES:
+        return False
+    # A party's label alone ("Lieferant", "Bill to:") is a heading, not a name.
+    return not (folded in SELLER_LABELS or folded in BUYER_LABELS or text.rstrip().endswith(":"))
+
+
+def _party(layout: PageLayout, seg: Segment) -> str | None:
+    """'seller' or 'buyer' when a party label heads the block ``seg`` stands in (or labels it on
+    its left), else None."""
+    own = _own_party(seg.folded)
+    if own:
+        return own
+    left = layout.left_of(seg, seg.bbox[0] + 1)
+    probes = [left] if left is not None else []
+    # A key/value block: the heading stands above the label column ("Verkäufer" over "Name:").
+    candidates = layout.above(seg.bbox, reach=7.0)[:6] + (layout.above(left.bbox, reach=7.0)[:6] if left else [])
+    probes += sorted(candidates, key=lambda other: seg.bbox[1] - other.bbox[3])
+    for probe in probes:
+        if probe is left and not (probe.text.rstrip().endswith(":") or probe.folded in SELLER_LABELS + BUYER_LABELS):
+            continue  # the text of another block on the row, not a label beside the name
+        party = _own_party(probe.folded)
+        if party:
+            return party
+    return None
+
+
+def _own_party(folded: str) -> str | None:
+    """A name printed after its party's label on one line: "Auftraggeber Firma GmbH"."""
+    first = f" {' '.join(folded.split()[:3])} "
+    if any(f" {label} " in first for label in BUYER_LABELS):
+        return "buyer"
+    if any(f" {label} " in first for label in SELLER_LABELS):
+        return "seller"
+    return None
+
+
+def _in_window(layout: PageLayout, bbox: BBox) -> bool:
+    """The DIN 5008 / C5-C6 window: where a posted invoice prints the recipient's address."""
+    page = layout.page
+    if page.number != 1:
+        return False
+    mm = page.width / 210.0
+    return 15 * mm <= bbox[0] <= 110 * mm and 38 * mm <= bbox[1] <= 100 * mm
+
+
+def vendor_name(layouts: list[PageLayout], seller_ids: list[tuple[int, BBox]]) -> NamePick | None:
+    """The best-scored seller name; ``seller_ids``: where the vendor's VAT id / IBAN were read."""
+    names: list[tuple[str, Segment, PageLayout, bool]] = []  # text, segment, layout, is a sender-line part
+    for layout in layouts[:3]:
+        for seg in layout.segments:
+            parts = [p for p in _SEPARATORS.split(seg.text) if p.strip()]
+            if len(parts) >= 3 and _looks_like_name(parts[0]):
+                names.append((parts[0].strip(), seg, layout, True))
+            elif _looks_like_name(seg.text.strip()):
+                names.append((seg.text.strip(), seg, layout, False))
+            elif len(parts) == 2 and _looks_like_name(parts[1]) and ":" in seg.text.split(parts[1])[0]:
+                names.append((parts[1].strip(), seg, layout, False))  # "Name: Lieferant GmbH"
+            elif ":" in seg.text:
+                value = seg.text.split(":", 1)[1].strip()
+                if value and _looks_like_name(value):
+                    names.append((value, seg, layout, False))
+    if not names:
+        return None
+    seen: Counter[str] = Counter()
+    for layout in layouts:
+        for seg in layout.segments:
+            seen.update({fold(p) for p in _SEPARATORS.split(seg.text) if p.strip()} | {seg.folded})
+    tallest = max((seg.height for _t, seg, lay, _s in names if lay.page.number == 1), default=0.0)
+    scored: dict[str, tuple[float, str, Segment]] = {}
+    for text, seg, layout, sender in names:
+        folded = fold(text)
+        page_h = layout.page.height
+        s = 0.0
+        legal = legal_form(folded)
+        s += 1.0 if legal else 0.0
+        party = _party(layout, seg)
+        s += {"seller": 1.2, "buyer": -1.6, None: 0.0}[party]
+        s += 0.35 * min(seen[folded] - 1, 3)
+        if sender:
+            s += 0.5 + (0.3 if seg.height <= 8 else 0.0)
+        top = seg.bbox[1] / page_h
+        if layout.page.number == 1 and top < 0.2 and seg.height >= tallest - 0.5 and seg.height >= 11:
+            s += 0.6  # the letterhead's largest type
+        if top > 0.85:
+            s += 0.45 if _heads_column(layout, seg) else 0.2
+        if any(p == layout.page.number and _same_block(seg.bbox, box) for p, box in seller_ids):
+            s += 0.6
+        if party is None and _in_window(layout, seg.bbox) and not sender:
+            s -= 0.7
+        if not legal and party != "seller":
+            s -= 0.4
+        key = folded
+        if key not in scored or s > scored[key][0]:
+            scored[key] = (s, text, seg)
+    ranked = sorted(scored.values(), key=lambda t: (-t[0], t[2].page, t[2].bbox[1]))
+    top, text, seg = ranked[0]
+    if top <= 0.3:
+        return None
+    runner = ranked[1][0] if len(ranked) > 1 else 0.0
+    return NamePick(text.strip(" ,;:"), top, top - runner, seg.page, seg.bbox)
+
+
+def _heads_column(layout: PageLayout, seg: Segment) -> bool:
+    return not any(other.bbox[3] <= seg.bbox[1] + 1 and seg.bbox[1] - other.bbox[3] < 2 * seg.height
+                   and min(other.bbox[2], seg.bbox[2]) - max(other.bbox[0], seg.bbox[0]) > 0
+                   for other in layout.segments if other is not seg)
+
+
+def _same_block(a: BBox, b: BBox) -> bool:
+    """Two boxes in one column within a few lines of each other."""
+    overlap = min(a[2], b[2]) - max(a[0], b[0])
+    return overlap > -20 and abs(a[1] - b[1]) < 90

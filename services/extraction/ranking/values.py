@@ -1,0 +1,90 @@
+"""Every value of a kind a page offers (dates, amounts, currency codes), each with its labels'
+verdict per field: the candidates the rankers choose among."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import regex
+
+from services.extraction.normalise import normalise_amount, normalise_date
+from services.extraction.ranking.layout import Match, PageLayout, labels_of
+from services.extraction.ranking.lexicon import label_score
+
+_MONTH = r"[^\W\d_]{3,10}\.?"
+DATE = regex.compile(
+    r"(?<![\d.,/-])(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}-\d{2}-\d{2}|\d{4}/\d{2}/\d{2}"
+    rf"|\d{{1,2}}\.? (?:de )?{_MONTH} (?:de )?\d{{4}}|{_MONTH} \d{{1,2}},? \d{{4}})(?![\d,/-]|\.\d)"
+)
+# An amount has decimals; thousands grouped by . , ' or a space; a sign before or after.
+AMOUNT = regex.compile(r"(?<![\w.,/-])-?\(?(?:\d{1,3}(?:[.,' ]\d{3})+|\d+)[.,]\d{2}\)?-?(?![\d%]|[.,]\d)")
+# An identifier: letters, digits and - / . _, with at least one digit (invoice numbers, order numbers).
+NUMBER = regex.compile(r"(?<![\w/.-])(?=[A-Za-z0-9/._-]*\d)[A-Za-z0-9][A-Za-z0-9/._-]{1,30}[A-Za-z0-9](?![\w/-])")
+
+
+@dataclass
+class Candidate:
+    kind: str
+    value: str  # normal form: ISO date, decimal string
+    match: Match
+    labels: list[tuple[str, float]]
+    scores: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def page(self) -> int:
+        return self.match.segment.page
+
+    def score(self, name: str) -> float:
+        """The nearest label that says anything decides: its weight times how near it stands."""
+        if name not in self.scores:
+            verdict = 0.0
+            for text, nearness in self.labels:
+                found = label_score(name, text)
+                if found:
+                    verdict = -1.0 if found < 0 else found * nearness
+                    break
+            self.scores[name] = verdict
+        return self.scores[name]
+
+
+def find(layouts: list[PageLayout], kind: str, *, budget: int = 4000) -> list[Candidate]:
+    """The ``kind`` ("date" or "amount") values on every page, at most ``budget`` of them."""
+    pattern, normalise = {"date": (DATE, _date), "amount": (AMOUNT, _amount), "number": (NUMBER, _number)}[kind]
+    out: list[Candidate] = []
+    for layout in layouts:
+        for seg in layout.segments:
+            for m in pattern.finditer(seg.text, timeout=0.05):
+                value = normalise(m.group(0))
+                if value is None:
+                    continue
+                match = Match(seg, m.group(0), m.start(), m.end(), layout.match_bbox(seg, m.start(), m.end()))
+                # A table's header may stand many rows above an amount; a date's label is near it.
+                out.append(Candidate(kind, value, match, labels_of(layout, match, 12.0 if kind == "amount" else 3.5)))
+                if len(out) >= budget:
+                    return out
+    return out
+
+
+def _number(raw: str) -> str | None:
+    """An identifier that is no date, amount or percentage on its own."""
+    if DATE.fullmatch(raw) or AMOUNT.fullmatch(raw) or regex.fullmatch(r"\d{1,2}|\d+[.,]\d+", raw):
+        return None
+    return raw
+
+
+def _date(raw: str) -> str | None:
+    try:
+        value = normalise_date(raw.replace(" de ", " "))
+    except ValueError:
+        return None
+    return value if "1990" <= value[:4] <= "2099" else None
+
+
+def _amount(raw: str) -> str | None:
+    text = raw.replace("'", "").replace("(", "-").replace(")", "")
+    try:
+        return normalise_amount(text)
+    except ValueError:
+        return None
+
+
