@@ -4,7 +4,7 @@ PYTHON ?= python3
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-lock.txt 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: setup up test test-unit lint bench clean
+.PHONY: setup up test test-unit lint bench model clean
 
 setup: $(STAMP)
 
@@ -30,6 +30,10 @@ test-unit: setup
 
 lint: setup
 	$(VENV)/bin/ruff check services labeling tests
+
+## Rebuild the default model the product ships (models/), from the synthetic world, seed 7.
+model: setup
+	scripts/build-model
 
 bench: setup
 	HF_HUB_OFFLINE=1 $(VENV)/bin/docflow bench --docs 200

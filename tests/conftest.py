@@ -11,6 +11,9 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# Tests choose their model: none unless they train one or ask for the shipped default
+# (tests/services/extraction/test_shipped_model.py), so what each asserts does not move with it.
+os.environ.setdefault("DOCFLOW_SHIPPED_MODEL_DIR", str(Path(__file__).resolve().parent / "no-shipped-model"))
 
 from services.runtime import Runtime
 from services.settings import Settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 
@@ -78,6 +79,19 @@ def models_show(version: str) -> None:
             raise click.ClickException(f"no model {version}")
         found["events"] = [e.model_dump(mode="json") for e in store.events(s, version)]
     click.echo(json.dumps(found, indent=1))
+
+
+@models.command("pack")
+@click.argument("artifact", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write <version>/ into (models/ for the default the product ships).")
+def models_pack(artifact: Path, out: Path) -> None:
+    """Write a trained artifact compactly (int8 weights, one scale per row), as the shipped default is."""
+    from services.extraction.model.network import pack
+
+    meta = pack(artifact, out / artifact.name)
+    click.echo(json.dumps({"version": meta["version"], "folder": str(out / artifact.name),
+                           "bytes": meta["packed"]["bytes"], "dataset": meta["dataset"].get("sha256")}))
 
 
 @models.command("promote")

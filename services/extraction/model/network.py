@@ -86,12 +86,67 @@ def save(model: Any, tokenizer: Any, folder: Path, meta: dict) -> None:
     (folder / "meta.json").write_text(json.dumps(meta, indent=1))
 
 
+PACKED = "model.int8.safetensors"
+
+
+def pack(source: Path, target: Path) -> dict:
+    """Write ``source``'s artifact compactly into ``target``: every weight matrix as int8 with one
+    float32 scale per row (symmetric), the small tensors as they are, tokenizer and meta beside.
+    A quarter of the size (a 3-layer model: about 19 MB), so the default model can live in git."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file, save_file
+
+    weights = load_file(str(source / "model.safetensors"))
+    packed: dict[str, torch.Tensor] = {}
+    for name, tensor in weights.items():
+        if tensor.dtype == torch.float32 and tensor.dim() == 2 and tensor.numel() >= 4096:
+            scale = tensor.abs().amax(dim=1).clamp(min=1e-12) / 127.0
+            packed[name] = torch.round(tensor / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
+            packed[f"{name}.__scale__"] = scale.to(torch.float32).contiguous()
+        else:
+            packed[name] = tensor.contiguous()
+    target.mkdir(parents=True, exist_ok=True)
+    save_file(packed, str(target / PACKED), metadata={"format": "int8-rowwise"})
+    for item in source.iterdir():
+        if item.name != "model.safetensors" and item.is_file():
+            shutil.copy2(item, target / item.name)
+    meta = json.loads((source / "meta.json").read_text())
+    meta["packed"] = {"format": "int8 weights, one float32 scale per row", "file": PACKED,
+                      "bytes": (target / PACKED).stat().st_size}
+    (target / "meta.json").write_text(json.dumps(meta, indent=1))
+    return meta
+
+
+def _unpacked(folder: Path):  # type: ignore[no-untyped-def]
+    """The model of a packed artifact, its weights dequantised to float32."""
+    import torch
+    from safetensors.torch import load_file
+    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
+
+    packed = load_file(str(folder / PACKED))
+    state = {}
+    for name, tensor in packed.items():
+        if name.endswith(".__scale__"):
+            continue
+        scale = packed.get(f"{name}.__scale__")
+        state[name] = tensor.to(torch.float32) * scale[:, None] if scale is not None else tensor
+    model = LayoutLMForTokenClassification(LayoutLMConfig.from_pretrained(str(folder), local_files_only=True))
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    assert not unexpected and set(missing) <= {"layoutlm.embeddings.position_ids"}, (missing, unexpected)
+    return model
+
+
 def load(folder: Path, *, int8: bool = False, trainable: bool = False):  # type: ignore[no-untyped-def]
     """An artifact's model, tokenizer and meta; ``trainable``: to continue training from it."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import LayoutLMForTokenClassification
 
-    model = LayoutLMForTokenClassification.from_pretrained(str(folder), local_files_only=True)
+    if (folder / PACKED).exists():
+        model = _unpacked(folder)
+    else:
+        model = LayoutLMForTokenClassification.from_pretrained(str(folder), local_files_only=True)
     if trainable:
         return model, tokenizer_from(folder), json.loads((folder / "meta.json").read_text())
     model.eval()

@@ -106,6 +106,31 @@ def score_candidates(model, tokenizer, docs: list[Document]) -> tuple[dict, list
     return total.as_dict(), pairs
 
 
+class Progress:
+    """One line per batch, at most every ``every_s`` seconds: where training is, its loss, and the
+    time left at the pace so far (a whole run is tens of minutes; silence would look like a hang)."""
+
+    def __init__(self, steps: int, log: Callable[[str], None], every_s: float = 5.0):
+        self.steps, self.log, self.every_s = steps, log, every_s
+        self.done = 0
+        self.started = self.shown = time.perf_counter()
+
+    def step(self, where: str, loss: float) -> None:
+        self.done += 1
+        now = time.perf_counter()
+        if now - self.shown < self.every_s and self.done < self.steps:
+            return
+        self.shown = now
+        left = (now - self.started) / self.done * (self.steps - self.done)
+        self.log(f"{where}  batch {self.done}/{self.steps}  loss {loss:.4f}  "
+                 f"{now - self.started:.0f} s, about {_duration(left)} left")
+
+
+def _duration(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes} min {secs:02d} s" if minutes else f"{secs} s"
+
+
 def train(corpus: Path, out_root: Path, *, max_docs: int | None = None, seed: int = 0,
           **options) -> Path:  # type: ignore[no-untyped-def]
     """Train on a synthetic or exported corpus folder (its split.json's training documents)."""
@@ -152,6 +177,7 @@ def train_on(docs: list[Document], out_root: Path, *, dataset: dict, epochs: int
     sched = torch.optim.lr_scheduler.LambdaLR(
         optim, lambda s: min(1.0, (s + 1) / warmup) * max(0.0, (steps - s) / max(1, steps - warmup)))
     best: tuple[float, dict, dict] | None = None
+    progress = Progress(steps, log)
     for epoch in range(1, epochs + 1):
         model.train()
         loss_sum, n = 0.0, 0
@@ -164,6 +190,7 @@ def train_on(docs: list[Document], out_root: Path, *, dataset: dict, epochs: int
             sched.step()
             optim.zero_grad()
             loss_sum, n = loss_sum + loss.item(), n + 1
+            progress.step(f"epoch {epoch}/{epochs}", loss_sum / n)
         model.eval()
         dev, _ = score_candidates(model, tokenizer, dev_docs) if dev_docs else ({"f1": 0.0}, [])
         log(f"epoch {epoch}: loss {loss_sum / max(n, 1):.4f}  dev header F1 {dev['f1']:.4f}  "
