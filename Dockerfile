@@ -6,8 +6,9 @@ COPY pyproject.toml requirements-lock.txt README.md ./
 COPY services ./services
 COPY labeling ./labeling
 COPY rules ./rules
+COPY models ./models
 RUN pip install --no-cache-dir -c requirements-lock.txt . \
  && useradd --system --home /var/lib/docflow docflow && mkdir -p /var/lib/docflow && chown docflow /var/lib/docflow
-ENV DOCFLOW_RULES_DIR=/app/rules
+ENV DOCFLOW_RULES_DIR=/app/rules DOCFLOW_SHIPPED_MODEL_DIR=/app/models
 USER docflow
 ENTRYPOINT ["docflow"]

@@ -14,7 +14,7 @@ from typing import Any
 from services.contracts import ClassifiedDocument, ExtractedDocument, FieldValue, LineItem, Page
 from services.extraction.rules import extract_field, extract_line_items
 from services.extraction.templates import Template
-from services.validation.identifiers import VAT_FORMATS
+from services.validation.identifiers import VAT_FORMATS, iban_is_valid, vat_is_valid
 
 STAGE = "extract"
 
@@ -76,8 +76,21 @@ def _generic(doc: ClassifiedDocument, ctx: Context, first: bool) -> dict[str, Fi
     if ctx.generic is None or doc.detection.status == "matched":
         return {}
     found, _ = read_with(ctx.generic, doc.pages, ctx.regex_timeout_s)
-    return {name: value.model_copy(update={"confidence": GENERIC_CONFIDENCE}) for name, value in found.items()
-            if (name in GENERIC_FIRST) == first and _plausible(name, value.value)}
+    return {name: value.model_copy(update={"confidence": _generic_confidence(name, value.value)})
+            for name, value in found.items() if (name in GENERIC_FIRST) == first and _plausible(name, value.value)}
+
+
+CHECKED_CONFIDENCE = 0.9
+
+
+def _generic_confidence(name: str, value: str | None) -> float:
+    """An identifier beside its label whose check digits hold is seldom anything else; one whose
+    check digits fail, or a country without them, stays at the generic rules' confidence."""
+    if name == "vendor_iban" and value and iban_is_valid(value):
+        return CHECKED_CONFIDENCE
+    if name == "vendor_vat_id" and value and vat_is_valid(value):
+        return CHECKED_CONFIDENCE
+    return GENERIC_CONFIDENCE
 
 
 def _plausible(name: str, value: str) -> bool:
@@ -112,11 +125,19 @@ def ranked_candidates(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, 
     return rank(doc.pages), []
 
 
+# A model value under this calibrated confidence is more often wrong than right: for a vendor no
+# template reads, no value serves an operator better than a guess that sends the document to them.
+MODEL_FLOOR = 0.5
+
+
 def layout_model(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """The layout model over words and boxes: reads any vendor, known or not."""
     if ctx.model is None or not any(p.words for p in doc.pages):
         return {}, []
-    return ctx.model.extract(doc.pages), []
+    found = ctx.model.extract(doc.pages)
+    if doc.detection.status != "matched":
+        found = {name: fv for name, fv in found.items() if fv.confidence >= MODEL_FLOOR}
+    return found, []
 
 
 # The chain, in order of precedence; per field, later extractors are merged into earlier ones.
@@ -154,7 +175,15 @@ def merge(first: FieldValue | None, second: FieldValue | None) -> FieldValue | N
             "confidence": round(1 - (1 - first.confidence) * (1 - second.confidence), 4),
             "source": f"{first.source}+{second.source}",
         })
+    if first.source.startswith(UNKNOWN_VENDOR_READERS) and second.confidence <= first.confidence:
+        # A vendor no template reads: the ranking weighs the labels and arithmetic the generic rules
+        # and the model (trained on synthetic layouts) see only in part; a less sure reader that
+        # disagrees is no evidence against it. A surer one still lowers it.
+        return first
     return first.model_copy(update={"confidence": round(first.confidence * (1 - 0.5 * second.confidence), 4)})
+
+
+UNKNOWN_VENDOR_READERS = ("ranker@", "generic@")
 
 
 def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:

@@ -14,10 +14,15 @@ from services.extraction.ranking.layout import PageLayout
 
 SOURCE = "ranker@1"
 
+# Confidence by the kind of evidence a pick stands on, lowered when a different value scored
+# nearly as well. The tiers sit against the validation thresholds (0.80 by default, 0.85 for
+# the number, 0.90 for the total): only the strong kinds of evidence clear them.
+CLOSE_CALL = 0.25
 
-def _confidence(base: float, margin: float, floor: float = 0.5, ceiling: float = 0.97) -> float:
-    """A pick's confidence: ``base`` for the kind of evidence, more the further ahead it stands."""
-    return round(max(floor, min(ceiling, base + 0.25 * min(margin, 1.0))), 4)
+
+def _tier(strong: bool, fair: bool, margin: float, levels: tuple[float, float, float]) -> float:
+    confidence = levels[0] if strong else levels[1] if fair else levels[2]
+    return round(confidence - (0.12 if margin < CLOSE_CALL else 0.0), 4)
 
 
 def _value(pick: fields.Pick, confidence: float) -> FieldValue:
@@ -35,24 +40,24 @@ def rank(pages: list[Page], known: dict[str, FieldValue] | None = None) -> dict[
     out: dict[str, FieldValue] = {}
     dates = values.find(layouts, "date")
     issued = fields.invoice_date(dates, layouts)
-    if issued is not None:
-        labelled = issued.score >= 0.5
-        out["invoice_date"] = _value(issued, _confidence(0.72 if labelled else 0.5, issued.margin))
+    if issued is not None:  # an invoice-date label or a title heading; a generic "Date"; no label
+        out["invoice_date"] = _value(issued, _tier(issued.score >= 0.8, issued.score >= 0.45, issued.margin,
+                                                   (0.95, 0.88, 0.55)))
     number = fields.invoice_number(values.find(layouts, "number"))
     if number is not None:
-        out["invoice_number"] = _value(number, _confidence(0.6 + 0.25 * min(number.score, 1.0), number.margin - 0.2))
+        out["invoice_number"] = _value(number, _tier(number.score >= 0.8, number.score >= 0.5, number.margin,
+                                                     (0.95, 0.86, 0.7)))
     due = fields.due_date(dates, issued.value if issued else None)
     if due is not None:
-        out["due_date"] = _value(due, _confidence(0.7, due.margin))
+        out["due_date"] = _value(due, _tier(due.score >= 0.8, True, due.margin, (0.92, 0.8, 0.8)))
     totals = fields.totals(values.find(layouts, "amount"))
-    if totals.total is not None:
-        base = 0.8 if totals.consistent else 0.62
-        if totals.consistent and totals.total.score >= 1.5:
-            base = 0.9
-        out["total_amount"] = _value(totals.total, _confidence(base, totals.total.margin, ceiling=0.98))
+    if totals.total is not None:  # the triple adds up beside a total label; adds up; a label alone
+        labelled = totals.total.candidate.score("total_amount") >= (0.5 if totals.consistent else 0.7)
+        out["total_amount"] = _value(totals.total, _tier(totals.consistent and labelled, totals.consistent,
+                                                         totals.total.margin, (0.97, 0.9, 0.75 if labelled else 0.6)))
         for name, pick in (("net_amount", totals.net), ("tax_amount", totals.tax)):
             if pick is not None:
-                out[name] = _value(pick, _confidence(0.78 if totals.consistent else 0.6, pick.margin))
+                out[name] = _value(pick, 0.95 if totals.consistent else 0.6)
     found = fields.currency(layouts)
     if found is not None:
         code, confidence, where = found
@@ -61,8 +66,11 @@ def rank(pages: list[Page], known: dict[str, FieldValue] | None = None) -> dict[
     seller_ids = [(v.page, v.bbox) for k, v in (known or {}).items()
                   if k in ("vendor_vat_id", "vendor_iban") and v.page is not None and v.bbox is not None]
     name = parties.vendor_name(layouts, seller_ids)
-    if name is not None:
-        out["vendor_name"] = FieldValue(value=name.value, confidence=_confidence(0.55 + 0.1 * min(name.score, 3),
-                                                                                 name.margin - 0.3, ceiling=0.95),
-                                        source=SOURCE, page=name.page, bbox=name.bbox, raw=name.value)
+    if name is not None:  # a company under the seller's heading; a company the page marks as the seller's
+        marked = name.evidence & {"repeated", "sender", "letterhead", "footer", "ids", "seller"}
+        strong = "legal" in name.evidence and ("seller" in name.evidence or len(marked) >= 2)
+        fair = "seller" in name.evidence or ("legal" in name.evidence and bool(marked))
+        out["vendor_name"] = FieldValue(value=name.value, source=SOURCE, page=name.page, bbox=name.bbox,
+                                        raw=name.value,
+                                        confidence=_tier(strong, fair, name.margin - 0.3, (0.95, 0.85, 0.6)))
     return out

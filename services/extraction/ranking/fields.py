@@ -80,12 +80,25 @@ def invoice_number(numbers: list[Candidate]) -> Pick | None:
     scored = []
     for cand in numbers:
         s = cand.score("invoice_number")
+        if s >= 0 and _titled_number(cand):
+            s = max(s, 0.9)
         if s <= 0:
             continue
         if cand.page == 1:
             s += 0.1 * (1 - cand.match.bbox[1] / 842)
         scored.append((s - 0.1 * (cand.page - 1), cand))
     return _best(scored, 0.2)
+
+
+_INVOICE_WORDS = ("invoice", "facture", "factura", "fattura", "factuur", "gutschrift", "avoir", "credit")
+
+
+def _titled_number(cand: Candidate) -> bool:
+    """'Rechnung Nr. 4711', 'Handelsrechnung (380) Nr. 4711', 'Invoice No 12': the title names it."""
+    before = fold(cand.match.segment.text[:cand.match.start]).split()
+    if not before or before[-1] not in ("nr", "no", "n", "number", "numero", "nummer", "num"):
+        return False
+    return any(w.endswith("rechnung") or w in _INVOICE_WORDS for w in before[-5:-1])
 
 
 def due_date(dates: list[Candidate], issued: str | None) -> Pick | None:

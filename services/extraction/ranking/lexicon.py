@@ -117,6 +117,7 @@ NEGATIVE: dict[str, tuple[str, ...]] = {
         "associee", "ursprung", "original", "vorherig", "previous", "eori", "duns", "ean", "gtin", "serial",
         "serien", "los", "lot", "charge", "nummer kunde", "vos", "your", "ihr", "ihre", "nif", "cif", "nie",
         "ein", "tin", "abn", "gst", "hst", "partita", "codice fiscale", "kvk", "ust id", "uid", "mwst nr",
+        "tarif", "tariff", "zoll", "customs", "hs code", "unspsc", "bestellung", "lieferavis",
     ),
 }
 

@@ -35,6 +35,7 @@ class NamePick:
     margin: float
     page: int
     bbox: BBox
+    evidence: frozenset[str]  # what spoke for it: seller, legal, repeated, sender, letterhead, footer, ids
 
 
 def _contains_word_start(folded: str, phrases: tuple[str, ...]) -> bool:
@@ -111,55 +112,50 @@ def vendor_name(layouts: list[PageLayout], seller_ids: list[tuple[int, BBox]]) -
     for layout in layouts[:3]:
         for seg in layout.segments:
             parts = [p for p in _SEPARATORS.split(seg.text) if p.strip()]
-            if len(parts) >= 3 and _looks_like_name(parts[0]):
+            label, colon, value = seg.text.partition(":")
+            if colon and len(label.split()) <= 3:  # "Name: Lieferant GmbH", "NOM : LE FOURNISSEUR"
+                if value.strip() and _looks_like_name(value):
+                    names.append((value.strip(), seg, layout, False))
+            elif len(parts) >= 3 and _looks_like_name(parts[0]):
                 names.append((parts[0].strip(), seg, layout, True))
             elif _looks_like_name(seg.text.strip()):
                 names.append((seg.text.strip(), seg, layout, False))
-            elif len(parts) == 2 and _looks_like_name(parts[1]) and ":" in seg.text.split(parts[1])[0]:
-                names.append((parts[1].strip(), seg, layout, False))  # "Name: Lieferant GmbH"
-            elif ":" in seg.text:
-                value = seg.text.split(":", 1)[1].strip()
-                if value and _looks_like_name(value):
-                    names.append((value, seg, layout, False))
     if not names:
         return None
     seen: Counter[str] = Counter()
     for layout in layouts:
         for seg in layout.segments:
-            seen.update({fold(p) for p in _SEPARATORS.split(seg.text) if p.strip()} | {seg.folded})
+            seen.update({fold(p) for p in _SEPARATORS.split(seg.text) if p.strip()}
+                        | {seg.folded, fold(seg.text.partition(":")[2])})
     tallest = max((seg.height for _t, seg, lay, _s in names if lay.page.number == 1), default=0.0)
-    scored: dict[str, tuple[float, str, Segment]] = {}
+    scored: dict[str, tuple[float, str, Segment, frozenset[str]]] = {}
     for text, seg, layout, sender in names:
         folded = fold(text)
-        page_h = layout.page.height
-        s = 0.0
-        legal = legal_form(folded)
-        s += 1.0 if legal else 0.0
+        top = seg.bbox[1] / layout.page.height
         party = _party(layout, seg)
-        s += {"seller": 1.2, "buyer": -1.6, None: 0.0}[party]
-        s += 0.35 * min(seen[folded] - 1, 3)
-        if sender:
-            s += 0.5 + (0.3 if seg.height <= 8 else 0.0)
-        top = seg.bbox[1] / page_h
-        if layout.page.number == 1 and top < 0.2 and seg.height >= tallest - 0.5 and seg.height >= 11:
-            s += 0.6  # the letterhead's largest type
-        if top > 0.85:
-            s += 0.45 if _heads_column(layout, seg) else 0.2
-        if any(p == layout.page.number and _same_block(seg.bbox, box) for p, box in seller_ids):
-            s += 0.6
-        if party is None and _in_window(layout, seg.bbox) and not sender:
-            s -= 0.7
-        if not legal and party != "seller":
-            s -= 0.4
-        key = folded
-        if key not in scored or s > scored[key][0]:
-            scored[key] = (s, text, seg)
+        evidence = {
+            "legal": legal_form(folded),
+            "seller": party == "seller",
+            "buyer": party == "buyer",
+            "repeated": seen[folded] > 1,
+            "sender": sender,
+            "letterhead": layout.page.number == 1 and top < 0.2 and seg.height >= max(tallest - 0.5, 11),
+            "footer": top > 0.85,
+            "ids": any(p == layout.page.number and _same_block(seg.bbox, box) for p, box in seller_ids),
+            "window": party is None and _in_window(layout, seg.bbox) and not sender,
+        }
+        s = (1.0 * evidence["legal"] + 1.2 * evidence["seller"] - 1.6 * evidence["buyer"]
+             + 0.35 * min(seen[folded] - 1, 3) + (0.5 + 0.3 * (seg.height <= 8)) * sender
+             + 0.6 * evidence["letterhead"] + (0.45 if _heads_column(layout, seg) else 0.2) * evidence["footer"]
+             + 0.6 * evidence["ids"] - 0.7 * evidence["window"] - 0.4 * (not evidence["legal"] and party != "seller"))
+        if folded not in scored or s > scored[folded][0]:
+            scored[folded] = (s, text, seg, frozenset(k for k, v in evidence.items() if v))
     ranked = sorted(scored.values(), key=lambda t: (-t[0], t[2].page, t[2].bbox[1]))
-    top, text, seg = ranked[0]
+    top, text, seg, evidence = ranked[0]
     if top <= 0.3:
         return None
     runner = ranked[1][0] if len(ranked) > 1 else 0.0
-    return NamePick(text.strip(" ,;:"), top, top - runner, seg.page, seg.bbox)
+    return NamePick(text.strip(" ,;:"), top, top - runner, seg.page, seg.bbox, evidence)
 
 
 def _heads_column(layout: PageLayout, seg: Segment) -> bool:

@@ -105,6 +105,20 @@ def test_merge() -> None:
     assert merge(other, rule).value == "B" and merge(other, rule).confidence == pytest.approx(0.33)
 
 
+def test_merge_for_a_vendor_no_template_reads() -> None:
+    """What the ranking or the generic rules read is lowered only by a surer reader that disagrees:
+    the synthetic-trained model, unsure on a real layout, is no evidence against the arithmetic."""
+    ranked = FieldValue(value="518.99", confidence=0.95, source="ranker@1")
+    unsure = FieldValue(value="382.47", confidence=0.93, source="model:x")
+    sure = FieldValue(value="382.47", confidence=0.99, source="model:x")
+    assert merge(ranked, unsure) == ranked
+    assert merge(ranked, sure).confidence == pytest.approx(0.95 * (1 - 0.5 * 0.99), abs=1e-4)
+    checked = FieldValue(value="DE89370400440532013000", confidence=0.9, source="generic@1")
+    assert merge(checked, FieldValue(value="DE123456789", confidence=0.6, source="model:x")) == checked
+    agree = merge(ranked, FieldValue(value="518.99", confidence=0.7, source="generic@1"))
+    assert agree.source == "ranker@1+generic@1" and agree.confidence == pytest.approx(0.985)
+
+
 def test_train_load_and_extract(tmp_path: Path) -> None:
     """A short real training run writes a versioned artifact that loads (fp32, int8) and extracts."""
     from services.extraction.model.infer import LayoutModel
