@@ -88,7 +88,10 @@ def worklist(s: Session, *, limit: int = 100, include_labeled: bool = False) -> 
         fields = ((d.result or {}).get("fields") or {}).values()
         confidences = [f.get("confidence", 0.0) for f in fields]
         least = min(confidences) if confidences else 0.0
-        first = bool(FIRST & set(d.reasons)) or d.state == DocumentState.SAMPLE
+        detected = (((d.result or {}).get("detection") or {}).get("status"))
+        # No template read it: the reason says so when the policy sent it to the queue, the
+        # detection when it was accepted (unknown_template: accept) from what the ranking read.
+        first = bool(FIRST & set(d.reasons)) or detected in ("unknown", "new_layout") or d.state == DocumentState.SAMPLE
         items.append({"document_id": d.document_id, "state": d.state, "reasons": d.reasons, "vendor": d.vendor,
                       "filename": d.filename, "pages": d.page_count, "least_confidence": round(least, 4),
                       "labeled_revision": labeled.get(d.document_id),

@@ -33,7 +33,7 @@ def test_a_published_template_applies_to_the_next_document_without_a_restart(tmp
         cluster.publish([("first", bad.envelope("first", first_pdf).model_dump_json().encode())])
         assert wait_states(db_url, {"first": "exception"}, 120) == {"first": "exception"}
         work = api.get("/api/labeling/worklist").json()["documents"]
-        assert work[0]["document_id"] == "first" and "UNKNOWN_TEMPLATE" in work[0]["reasons"]
+        assert work[0]["document_id"] == "first" and work[0]["why"] == "no template reads it"
 
         saved = api.put("/api/labeling/documents/first/labels", json={"picks": picks_from_truth(first_truth)})
         assert saved.status_code == 200, saved.text

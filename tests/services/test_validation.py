@@ -62,9 +62,13 @@ def test_rule_failures(change: dict, reason: Reason, field: str) -> None:
     assert [i.field for i in result.validation.issues] == [field]
 
 
+TO_A_PERSON = RULES.model_copy(update={"unknown_template": "exception"})
+
+
 def test_unknown_template_and_no_text_layer() -> None:
-    """Documents nobody could read precisely go to the exception queue with both reasons."""
-    result = validate(doc({}, matched=False, text_layer="none"), RULES)
+    """Documents nobody could read precisely go to the exception queue with both reasons (with
+    unknown_template: exception)."""
+    result = validate(doc({}, matched=False, text_layer="none"), TO_A_PERSON)
     assert isinstance(result, ExceptionDocument)
     assert result.reasons[:2] == [Reason.NO_TEXT_LAYER, Reason.UNKNOWN_TEMPLATE]
     assert Reason.REQUIRED_FIELD_MISSING in result.reasons
@@ -75,11 +79,24 @@ def test_new_layout_and_missing_model_reasons() -> None:
     new = doc(GOOD)
     new.detection = Detection(status="new_layout", template_id="t", template_version=1, confidence=0.5)
     assert validate(new, RULES).reasons == [Reason.NEW_LAYOUT_VERSION]
-    unknown = validate(doc(GOOD, matched=False), RULES)
+    unknown = validate(doc(GOOD, matched=False), TO_A_PERSON)
     assert unknown.reasons == [Reason.UNKNOWN_TEMPLATE, Reason.MODEL_UNAVAILABLE]
     with_model = doc(GOOD, matched=False)
     with_model.model_version = "layoutlm-x"
-    assert validate(with_model, RULES).reasons == [Reason.UNKNOWN_TEMPLATE]
+    assert validate(with_model, TO_A_PERSON).reasons == [Reason.UNKNOWN_TEMPLATE]
+
+
+def test_shipped_rules_accept_an_unknown_vendor_read_confidently() -> None:
+    """The shipped policy: a vendor no template reads goes straight through when every rule passes,
+    and to an operator when a value is unsure; with no model at all it is never accepted."""
+    read = doc(GOOD, matched=False)
+    read.model_version = "layoutlm-x"
+    assert isinstance(validate(read, RULES), AcceptedDocument)
+    unsure = doc(GOOD, matched=False)
+    unsure.model_version = "layoutlm-x"
+    unsure.fields["total_amount"] = unsure.fields["total_amount"].model_copy(update={"confidence": 0.6})
+    assert validate(unsure, RULES).reasons == [Reason.LOW_CONFIDENCE]
+    assert validate(doc(GOOD, matched=False), RULES).reasons == [Reason.MODEL_UNAVAILABLE]
 
 
 def items_doc(fields: dict, items: list[tuple[str, str, str]]) -> ExtractedDocument:
