@@ -224,3 +224,18 @@ def test_a_published_version_exports_to_a_rules_folder(console: Console, tmp_pat
     assert exported[f"{LAYOUT.vendor_id}@1"] == Runtime(console.settings).registry.current.by_id[LAYOUT.vendor_id]
     missing = CliRunner().invoke(main, ["templates", "export", "nobody", "--out", str(out)])
     assert missing.exit_code != 0 and "no template nobody" in missing.output
+
+
+def test_an_accepted_document_no_template_read_comes_first(console: Console) -> None:
+    """With unknown_template: accept, a vendor's first invoice may go straight through: the work list
+    still puts it first by its detection, before the documents a template read."""
+    from labeling.store import worklist
+    from services.storage.db import session_scope
+
+    with session_scope(console.engine) as s:
+        s.add(Document(document_id="ranked-1", state="accepted", blob_uri="blob://sha256/" + "1" * 64, reasons=[],
+                       result={"detection": {"status": "unknown"}, "fields": {
+                           "total_amount": {"value": "1.00", "confidence": 0.97}}}))
+    with session_scope(console.engine) as s:
+        first = worklist(s)[0]
+    assert first["document_id"] == "ranked-1" and first["why"] == "no template reads it"
