@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     model_threads: int = 0
     # Candidate ranking for documents no vendor template matched (off: the model and generic rules alone).
     rank: bool = True
+    # A value only the model read, for a vendor no template reads, is kept from this confidence on
+    # (0 keeps every one: the model alone, as scripts/evaluate measures it).
+    model_only_floor: float = 0.8
     # Retraining (docflow trainer): the synthetic base every dataset version starts from, the frozen
     # evaluation set the gate scores candidates on (labelled PDFs + truth JSON, per vendor folder).
     training_corpus: Path | None = None

@@ -30,6 +30,7 @@ class Context:
     model: Any = None  # a LayoutModel, or None before `docflow train` made one
     blobs: Any = None  # the BlobStore, to read an embedded e-invoice from the document's bytes
     rank: bool = True  # candidate ranking for documents no template matched
+    model_only_floor: float = 0.8  # see MODEL_ONLY_FLOOR
 
 
 Extractor = Callable[[ClassifiedDocument, Context], tuple[dict[str, FieldValue], list[LineItem]]]
@@ -125,9 +126,11 @@ def ranked_candidates(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, 
     return rank(doc.pages), []
 
 
-# A model value under this calibrated confidence is more often wrong than right: for a vendor no
-# template reads, no value serves an operator better than a guess that sends the document to them.
-MODEL_FLOOR = 0.5
+# For a vendor no template reads, a value the model alone read (nothing else on the page agreed)
+# must clear this to be kept: its confidence is calibrated on synthetic layouts, and on real ones
+# such guesses are mostly wrong (a VAT id read as the IBAN). No value serves an operator better
+# than a guess that sends the document to them; a value in the wrong form is never kept.
+MODEL_ONLY_FLOOR = 0.8
 
 
 def layout_model(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
@@ -136,8 +139,22 @@ def layout_model(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, Field
         return {}, []
     found = ctx.model.extract(doc.pages)
     if doc.detection.status != "matched":
-        found = {name: fv for name, fv in found.items() if fv.confidence >= MODEL_FLOOR}
+        found = {name: fv for name, fv in found.items() if fv.value and _plausible(name, fv.value)}
     return found, []
+
+
+def _uncorroborated(doc: ClassifiedDocument, fields: dict[str, FieldValue],
+                    floor: float = MODEL_ONLY_FLOOR) -> dict[str, FieldValue]:
+    """``fields`` without the unsure values only the model read, for a document no template matched."""
+    if doc.detection.status == "matched":
+        return fields
+    return {name: fv for name, fv in fields.items() if not (_model_only(fv.source) and fv.confidence < floor)}
+
+
+def _model_only(source: str) -> bool:
+    """'model:<version>' or 'model:<version>+int8', with no other reader agreeing ('ranker@1+model:...')."""
+    return source.startswith("model:") and all(part.startswith("model:") or part == "int8"
+                                               for part in source.split("+"))
 
 
 # The chain, in order of precedence; per field, later extractors are merged into earlier ones.
@@ -196,6 +213,7 @@ def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
             if merged is not None:
                 fields[name] = merged
         items = items or found_items
+    fields = _uncorroborated(doc, fields, ctx.model_only_floor)
     return ExtractedDocument(
         doc=doc.doc,
         detection=doc.detection,

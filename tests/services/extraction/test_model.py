@@ -138,3 +138,24 @@ def test_train_load_and_extract(tmp_path: Path) -> None:
         _, probs = model.word_probs(pages)
         assert len(probs[0]) == len(pages[0].words) and abs(sum(probs[0][0]) - 1) < 1e-3
         assert all(v.source.startswith("model:layoutlm-") for v in model.extract(pages).values())
+
+
+def test_unsure_model_only_values_are_left_out_for_unknown_vendors() -> None:
+    """For a vendor no template reads, a value only the model read stays only when it is sure (or a
+    reader agreed); a known vendor's document keeps every value for the operator to see."""
+    from services.contracts import Detection
+    from services.extraction.logic import MODEL_ONLY_FLOOR, _model_only, _uncorroborated
+
+    assert _model_only("model:layoutlm-x+int8") and _model_only("model:layoutlm-x")
+    assert not _model_only("ranker@1+model:layoutlm-x+int8") and not _model_only("generic@1")
+    fields = {"vendor_iban": FieldValue(value="DE89370400440532013000", confidence=MODEL_ONLY_FLOOR - 0.1,
+                                        source="model:x+int8"),
+              "due_date": FieldValue(value="2025-01-01", confidence=0.95, source="model:x+int8"),
+              "total_amount": FieldValue(value="1.00", confidence=0.6, source="ranker@1+model:x+int8")}
+
+    class Doc:
+        detection = Detection(status="unknown")
+
+    assert set(_uncorroborated(Doc(), fields)) == {"due_date", "total_amount"}  # type: ignore[arg-type]
+    Doc.detection = Detection(status="matched", template_id="t", template_version=1, confidence=1.0)
+    assert set(_uncorroborated(Doc(), fields)) == set(fields)  # type: ignore[arg-type]
