@@ -22,6 +22,10 @@ AMOUNT = regex.compile(r"(?<![\w.,/-])-?\(?(?:\d{1,3}(?:[.,' ]\d{3})+|\d+)[.,]\d
 NUMBER = regex.compile(r"(?<![\w/.-])(?=[A-Za-z0-9/._-]*\d)[A-Za-z0-9][A-Za-z0-9/._-]{1,30}[A-Za-z0-9](?![\w/-])")
 
 
+MAX_SEGMENT = 2000  # characters of one segment searched
+REGEX_TIMEOUT_S = 0.25
+
+
 @dataclass
 class Candidate:
     kind: str
@@ -53,7 +57,11 @@ def find(layouts: list[PageLayout], kind: str, *, budget: int = 4000) -> list[Ca
     out: list[Candidate] = []
     for layout in layouts:
         for seg in layout.segments:
-            for m in pattern.finditer(seg.text, timeout=0.05):
+            try:  # bounded work per segment: a pathological one is passed over, never a failed document
+                found = list(pattern.finditer(seg.text[:MAX_SEGMENT], timeout=REGEX_TIMEOUT_S))
+            except TimeoutError:
+                continue
+            for m in found:
                 value = normalise(m.group(0))
                 if value is None:
                     continue
