@@ -3,7 +3,7 @@ scored on what a person reads it by (its label, whose block it stands in, the si
 whether the totals add up) and the best one taken, with a confidence from how far it stands
 ahead. A pure function of the parsed pages; no vendor's layout is written in it.
 
-    rank(pages, known) -> {field: FieldValue}
+    rank(pages) -> {field: FieldValue}
 """
 
 from __future__ import annotations
@@ -31,9 +31,8 @@ def _value(pick: fields.Pick, confidence: float) -> FieldValue:
                       bbox=match.bbox, raw=match.raw)
 
 
-def rank(pages: list[Page], known: dict[str, FieldValue] | None = None) -> dict[str, FieldValue]:
-    """The ranked values of the header fields this step reads; ``known``: values read before it
-    (the vendor's VAT id and IBAN say where the seller's block is)."""
+def rank(pages: list[Page]) -> dict[str, FieldValue]:
+    """The ranked values of the header fields this step reads."""
     layouts = [PageLayout(p) for p in pages if p.words][:20]
     if not layouts:
         return {}
@@ -63,11 +62,9 @@ def rank(pages: list[Page], known: dict[str, FieldValue] | None = None) -> dict[
         code, confidence, where = found
         out["currency"] = FieldValue(value=code, confidence=confidence, source=SOURCE,
                                      page=where[0] if where else None, bbox=where[1] if where else None, raw=code)
-    seller_ids = [(v.page, v.bbox) for k, v in (known or {}).items()
-                  if k in ("vendor_vat_id", "vendor_iban") and v.page is not None and v.bbox is not None]
-    name = parties.vendor_name(layouts, seller_ids)
+    name = parties.vendor_name(layouts)
     if name is not None:  # a company under the seller's heading; a company the page marks as the seller's
-        marked = name.evidence & {"repeated", "sender", "letterhead", "footer", "ids", "seller"}
+        marked = name.evidence & {"repeated", "sender", "letterhead", "footer", "seller"}
         strong = "legal" in name.evidence and ("seller" in name.evidence or len(marked) >= 2)
         fair = "seller" in name.evidence or ("legal" in name.evidence and bool(marked))
         out["vendor_name"] = FieldValue(value=name.value, source=SOURCE, page=name.page, bbox=name.bbox,

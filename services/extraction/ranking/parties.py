@@ -4,9 +4,8 @@ A name is a short segment of words (or the first part of a sender line "Firma Gm
 12345 Ort") that reads as a company. It scores by whose block it stands in (under "Verkäufer",
 "Seller", "Fournisseur" ... or under "Rechnungsempfänger", "Bill to", "Client" ...), by a legal
 form (GmbH, SARL, Ltd ...), by being printed again (letterhead, footer, bank line: the seller's name
-recurs, the buyer's seldom), by letterhead size, by a footer column it heads, by the seller's VAT
-id or IBAN standing in its block, and against the window-envelope address field, where the buyer
-stands.
+recurs, the buyer's seldom), by letterhead size, by a footer column it heads, and against the
+window-envelope address field, where the buyer stands.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ class NamePick:
     margin: float
     page: int
     bbox: BBox
-    evidence: frozenset[str]  # what spoke for it: seller, legal, repeated, sender, letterhead, footer, ids
+    evidence: frozenset[str]  # what spoke for it: seller, legal, repeated, sender, letterhead, footer
 
 
 def _contains_word_start(folded: str, phrases: tuple[str, ...]) -> bool:
@@ -106,8 +105,8 @@ def _in_window(layout: PageLayout, bbox: BBox) -> bool:
     return 15 * mm <= bbox[0] <= 110 * mm and 38 * mm <= bbox[1] <= 100 * mm
 
 
-def vendor_name(layouts: list[PageLayout], seller_ids: list[tuple[int, BBox]]) -> NamePick | None:
-    """The best-scored seller name; ``seller_ids``: where the vendor's VAT id / IBAN were read."""
+def vendor_name(layouts: list[PageLayout]) -> NamePick | None:
+    """The best-scored seller name, or None when no name scores above the floor."""
     names: list[tuple[str, Segment, PageLayout, bool]] = []  # text, segment, layout, is a sender-line part
     for layout in layouts[:3]:
         for seg in layout.segments:
@@ -141,13 +140,12 @@ def vendor_name(layouts: list[PageLayout], seller_ids: list[tuple[int, BBox]]) -
             "sender": sender,
             "letterhead": layout.page.number == 1 and top < 0.2 and seg.height >= max(tallest - 0.5, 11),
             "footer": top > 0.85,
-            "ids": any(p == layout.page.number and _same_block(seg.bbox, box) for p, box in seller_ids),
             "window": party is None and _in_window(layout, seg.bbox) and not sender,
         }
         s = (1.0 * evidence["legal"] + 1.2 * evidence["seller"] - 1.6 * evidence["buyer"]
              + 0.35 * min(seen[folded] - 1, 3) + (0.5 + 0.3 * (seg.height <= 8)) * sender
              + 0.6 * evidence["letterhead"] + (0.45 if _heads_column(layout, seg) else 0.2) * evidence["footer"]
-             + 0.6 * evidence["ids"] - 0.7 * evidence["window"] - 0.4 * (not evidence["legal"] and party != "seller"))
+             - 0.7 * evidence["window"] - 0.4 * (not evidence["legal"] and party != "seller"))
         if folded not in scored or s > scored[folded][0]:
             scored[folded] = (s, text, seg, frozenset(k for k, v in evidence.items() if v))
     ranked = sorted(scored.values(), key=lambda t: (-t[0], t[2].page, t[2].bbox[1]))
@@ -162,9 +160,3 @@ def _heads_column(layout: PageLayout, seg: Segment) -> bool:
     return not any(other.bbox[3] <= seg.bbox[1] + 1 and seg.bbox[1] - other.bbox[3] < 2 * seg.height
                    and min(other.bbox[2], seg.bbox[2]) - max(other.bbox[0], seg.bbox[0]) > 0
                    for other in layout.segments if other is not seg)
-
-
-def _same_block(a: BBox, b: BBox) -> bool:
-    """Two boxes in one column within a few lines of each other."""
-    overlap = min(a[2], b[2]) - max(a[0], b[0])
-    return overlap > -20 and abs(a[1] - b[1]) < 90
