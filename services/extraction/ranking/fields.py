@@ -20,7 +20,6 @@ from services.extraction.ranking.layout import PageLayout
 from services.extraction.ranking.lexicon import fold, label_score
 from services.extraction.ranking.values import Candidate
 
-CENT = Decimal("0.01")
 # VAT rates in use in Europe and beyond, as shares; a tax that is one of these of the net is a tax.
 RATES = (0.0, 0.025, 0.026, 0.03, 0.04, 0.05, 0.055, 0.06, 0.07, 0.077, 0.08, 0.081, 0.09, 0.095, 0.1, 0.12,
          0.13, 0.14, 0.15, 0.16, 0.17, 0.18, 0.19, 0.2, 0.21, 0.22, 0.23, 0.24, 0.25, 0.27)
@@ -180,12 +179,10 @@ def totals(amounts: list[Candidate]) -> Totals:
         tax = _pick_value(by_value, best_triple[1], "tax_amount", best_triple_score)
     elif total is not None:
         # A total with no tax beside it (exempt, reverse charge): the net that equals it, if labelled.
-        for name in ("net_amount",):
-            nets = [(label[name][v] + (0.3 if v == Decimal(total.value) else 0), by_value[str(v)][0])
-                    for v in values if label[name][v] > 0.5]
-            if nets:
-                best = _best(nets, 0.0)
-                net = best if best is not None and best.value == total.value else None
+        nets = [(label["net_amount"][v] + (0.3 if v == Decimal(total.value) else 0), by_value[str(v)][0])
+                for v in values if label["net_amount"][v] > 0.5]
+        best = _best(nets, 0.0) if nets else None
+        net = best if best is not None and best.value == total.value else None
     return Totals(total, net, tax, consistent)
 
 

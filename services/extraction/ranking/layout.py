@@ -5,6 +5,7 @@ the header above it in its column."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from services.contracts import BBox, Page
 from services.extraction.ranking.lexicon import fold
@@ -19,8 +20,8 @@ class Segment:
     words: tuple[int, ...]  # indexes into the page's words
     height: float  # the median word height: the font size, near enough
 
-    @property
-    def folded(self) -> str:
+    @cached_property
+    def folded(self) -> str:  # asked for again and again by the neighbour look-ups: folded once
         return fold(self.text)
 
 

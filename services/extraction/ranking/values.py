@@ -1,4 +1,4 @@
-"""Every value of a kind a page offers (dates, amounts, currency codes), each with its labels'
+"""Every value of a kind a page offers (dates, amounts, identifiers), each with its labels'
 verdict per field: the candidates the rankers choose among."""
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class Candidate:
 
 
 def find(layouts: list[PageLayout], kind: str, *, budget: int = 4000) -> list[Candidate]:
-    """The ``kind`` ("date" or "amount") values on every page, at most ``budget`` of them."""
+    """The ``kind`` ("date", "amount" or "number") values on every page, at most ``budget`` of them."""
     pattern, normalise = {"date": (DATE, _date), "amount": (AMOUNT, _amount), "number": (NUMBER, _number)}[kind]
     out: list[Candidate] = []
     for layout in layouts:
