@@ -17,9 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from services import topics
 
 CONTRACT_MAJOR = 1
-CONTRACT_VERSION = f"{CONTRACT_MAJOR}.3"  # 1.1: extracted documents name the model that read them
+CONTRACT_VERSION = f"{CONTRACT_MAJOR}.4"  # 1.1: extracted documents name the model that read them
 # 1.2: review decisions carry an id and boxes; accepted documents say who reviewed them
 # 1.3: model events carry their sequence number and the gate's "rejected"; alerts their scope
+# 1.4: extracted documents carry an embedded e-invoice's totals, allowances and tax breakdown;
+#      line items their price base quantity, allowances, charges and parent line; labels "einvoice"
 
 # The invoice field schema (design card): header fields, then line items.
 HEADER_FIELDS = (
@@ -190,6 +192,53 @@ class LineItem(BaseModel):
     amount: str | None = None
     page: int | None = None
     bbox: BBox | None = None
+    # An e-invoice's line says more (EN 16931 BG-25): the quantity its price is for (BT-149), the
+    # line's own allowances and charges (BG-27/28, summed), its id and, for a sub-line, its parent.
+    price_basis_quantity: str | None = None
+    allowances: str | None = None
+    charges: str | None = None
+    line_id: str | None = None
+    parent_line_id: str | None = None
+
+
+class AllowanceCharge(BaseModel):
+    """A document-level allowance (BG-20) or charge (BG-21) of an e-invoice."""
+
+    charge: bool
+    amount: str
+    reason: str | None = None
+    tax_category: str | None = None
+    tax_rate: str | None = None
+
+
+class TaxBreakdown(BaseModel):
+    """One VAT category and rate of an e-invoice (BG-23)."""
+
+    category: str | None = None
+    rate: str | None = None
+    basis: str | None = None
+    tax: str | None = None
+
+
+class EInvoice(BaseModel):
+    """What an embedded e-invoice says beyond the header fields, for its own calculation rules."""
+
+    attachment: str
+    syntax: Literal["cii", "cii-zugferd1", "ubl"]
+    profile: str | None = Field(default=None, description="The specification identifier (BT-24).")
+    type_code: str | None = Field(default=None, description="UNTDID 1001: 380 invoice, 381 credit note, 384 corrective.")
+    credit_note: bool = False
+    line_total: str | None = None       # BT-106
+    allowance_total: str | None = None  # BT-107
+    charge_total: str | None = None     # BT-108
+    tax_basis_total: str | None = None  # BT-109
+    tax_total: str | None = None        # BT-110
+    grand_total: str | None = None      # BT-112
+    prepaid: str | None = None          # BT-113
+    rounding: str | None = None         # BT-114
+    amount_due: str | None = None       # BT-115
+    allowances_charges: list[AllowanceCharge] = Field(default_factory=list)
+    taxes: list[TaxBreakdown] = Field(default_factory=list)
 
 
 class ExtractedDocument(Contract):
@@ -202,6 +251,7 @@ class ExtractedDocument(Contract):
     line_items: list[LineItem] = Field(default_factory=list)
     model_version: str | None = Field(default=None, description="The layout model that read it, if one did.")
     ocr: bool = Field(default=False, description="Some words were read by OCR.")
+    einvoice: EInvoice | None = Field(default=None, description="The embedded e-invoice, when the PDF carries one.")
 
 
 # ---------------------------------------------------------------- validation and terminals
@@ -297,7 +347,7 @@ class Label(Contract):
     value: str | None
     page: int | None = None
     bbox: BBox | None = None
-    origin: Literal["operator", "labeler", "import"]
+    origin: Literal["operator", "labeler", "import", "einvoice"]
     author: str
     created_at: datetime = Field(default_factory=utcnow)
 

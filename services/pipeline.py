@@ -96,4 +96,6 @@ def extract_report(outcome: Outcome) -> dict:
     report["fields"] = {name: fv.model_dump(mode="json") for name, fv in result.fields.items()}
     report["line_items"] = [item.model_dump(mode="json") for item in result.line_items]
     report["validation"] = result.validation.model_dump(mode="json")
+    if result.einvoice is not None:
+        report["einvoice"] = result.einvoice.model_dump(mode="json", exclude_none=True)
     return report

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.contracts import ClassifiedDocument, ExtractedDocument, FieldValue, LineItem, Page
+from services.contracts import ClassifiedDocument, EInvoice, ExtractedDocument, FieldValue, LineItem, Page
 from services.extraction.rules import extract_field, extract_line_items
 from services.extraction.templates import Template
 from services.validation.identifiers import VAT_FORMATS, iban_is_valid, vat_is_valid
@@ -36,14 +36,15 @@ class Context:
 Extractor = Callable[[ClassifiedDocument, Context], tuple[dict[str, FieldValue], list[LineItem]]]
 
 
-def embedded_einvoice(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
-    """A Factur-X / ZUGFeRD / XRechnung XML inside the PDF: authoritative, checked against the print."""
+def embedded_einvoice(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem],
+                                                                       EInvoice] | None:
+    """A Factur-X / ZUGFeRD / XRechnung XML inside the PDF: authoritative, checked against the print.
+    Read before the chain; its values are the ones every later extractor can only confirm."""
     if ctx.blobs is None:
-        return {}, []
+        return None
     from services.extraction.einvoice import read_einvoice
 
-    found = read_einvoice(ctx.blobs.get(doc.doc.blob_uri), doc.pages)
-    return found if found is not None else ({}, [])
+    return read_einvoice(ctx.blobs.get(doc.doc.blob_uri), doc.pages)
 
 
 def template_rules(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
@@ -158,9 +159,8 @@ def _model_only(source: str) -> bool:
 
 
 # The chain, in order of precedence; per field, later extractors are merged into earlier ones.
+# Before them all, an embedded e-invoice (embedded_einvoice): the data itself, when the PDF carries it.
 EXTRACTORS: list[Extractor] = [
-    # 1. An embedded e-invoice: the data itself, when the PDF carries it.
-    embedded_einvoice,
     # 2. Known vendor: its template's rules, precise and cheap.
     template_rules,
     # 3. Unknown vendor: VAT id and IBAN beside the labels every invoice uses, in their form.
@@ -204,8 +204,9 @@ UNKNOWN_VENDOR_READERS = ("ranker@", "generic@")
 
 
 def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
-    fields: dict[str, FieldValue] = {}
-    items: list[LineItem] = []
+    embedded = embedded_einvoice(doc, ctx)
+    fields: dict[str, FieldValue] = dict(embedded[0]) if embedded else {}
+    items: list[LineItem] = list(embedded[1]) if embedded else []
     for extractor in EXTRACTORS:
         found, found_items = extractor(doc, ctx)
         for name, value in found.items():
@@ -223,4 +224,5 @@ def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
         line_items=items,
         model_version=ctx.model.version if ctx.model is not None else None,
         ocr=any(p.ocr for p in doc.pages),
+        einvoice=embedded[2] if embedded else None,
     )

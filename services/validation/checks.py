@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 
 from services.contracts import ExtractedDocument, Issue, Reason
 from services.extraction.currencies import ISO_4217
+from services.validation import en16931
 from services.validation.identifiers import iban_is_valid, vat_is_valid
 from services.validation.rules import RuleSet
 
@@ -86,7 +87,10 @@ def formats(doc: ExtractedDocument, rules: RuleSet) -> list[Issue]:
 
 
 def arithmetic(doc: ExtractedDocument, rules: RuleSet) -> list[Issue]:
+    """An e-invoice by the standard's own calculation rules; a printed invoice by these."""
     a = rules.arithmetic
+    if doc.einvoice is not None:
+        return en16931.check(doc.einvoice, doc.line_items, a)
     net, tax, total = (_decimal(value(doc, f)) for f in ("net_amount", "tax_amount", "total_amount"))
     issues = []
     if a.net_plus_tax_is_total and None not in (net, tax, total) and abs(net + tax - total) > a.tolerance:  # type: ignore[operator]

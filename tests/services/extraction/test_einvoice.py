@@ -43,3 +43,25 @@ def test_plain_pdf_is_not_an_einvoice(rt: Runtime) -> None:
     """Without an attachment, nothing comes from the e-invoice reader."""
     pdf, _ = generate(KESTREL, seed=3, serial=3)
     assert not any(f["source"].startswith("einvoice:") for f in report(pdf, rt)["fields"].values())
+
+
+def test_values_the_print_leaves_out_contradict_nothing(rt: Runtime) -> None:
+    """An order number only the XML carries is no mismatch; the printed values get their place."""
+    pdf, truth = generate(KESTREL, seed=3, serial=4, items=2)
+    result = report(attach(pdf, cii_xml(truth, {"purchase_order": "PO-ONLY-IN-XML"})), rt)
+    assert result["state"] == "accepted", result["reasons"]
+    assert result["fields"]["purchase_order"]["value"] == "PO-ONLY-IN-XML"
+    assert result["fields"]["purchase_order"]["bbox"] is None
+    total = result["fields"]["total_amount"]
+    assert total["page"] == 1 and total["bbox"] is not None and total["confidence"] > 0.99
+
+
+def test_zugferd_1_attachment_is_read(rt: Runtime) -> None:
+    """A ZUGFeRD 1.0 invoice (its own namespace, its own file name) is read from its XML."""
+    from tests.services.extraction.test_einvoice_xml import ZF1
+
+    pdf, _ = generate(KESTREL, seed=3, serial=5, items=1)
+    result = report(attach(pdf, ZF1, "ZUGFeRD-invoice.xml"), rt)
+    assert result["fields"]["invoice_number"] == {**result["fields"]["invoice_number"], "value": "471102",
+                                                  "source": "einvoice:ZUGFeRD-invoice.xml"}
+    assert result["einvoice"]["syntax"] == "cii-zugferd1" and result["einvoice"]["amount_due"] == "6.90"
