@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import faust
 
+from labeling.agent import TeachAgent
 from services.detection.agent import DetectAgent
 from services.extraction.agent import ExtractAgent
 from services.intake.agent import IntakeAgent
@@ -19,6 +20,7 @@ AGENTS = (
     ExtractAgent,   # documents.classified -> documents.extracted
     ValidateAgent,  # documents.extracted  -> documents.accepted | documents.exceptions
     ReviewAgent,    # documents.reviewed   -> documents.accepted (+ labels) | rejected
+    TeachAgent,     # documents.classified -> labels + a template, from a hybrid invoice of an unknown vendor
 )
 
 

@@ -226,7 +226,8 @@ class EInvoice(BaseModel):
     attachment: str
     syntax: Literal["cii", "cii-zugferd1", "ubl"]
     profile: str | None = Field(default=None, description="The specification identifier (BT-24).")
-    type_code: str | None = Field(default=None, description="UNTDID 1001: 380 invoice, 381 credit note, 384 corrective.")
+    type_code: str | None = Field(default=None,
+                                  description="UNTDID 1001: 380 invoice, 381 credit note, 384 corrective.")
     credit_note: bool = False
     line_total: str | None = None       # BT-106
     allowance_total: str | None = None  # BT-107

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from services.contracts import (
@@ -12,6 +13,7 @@ from services.contracts import (
     ClassifiedDocument,
     DeadLetter,
     ExceptionDocument,
+    ExtractedDocument,
     IncomingDocument,
     Reason,
 )
@@ -29,6 +31,8 @@ from services.validation.logic import STAGE as VALIDATE
 from services.validation.logic import validate
 
 Terminal = AcceptedDocument | ExceptionDocument | DeadLetter
+# What only an e-invoice's line says: left out of a report where the line does not say it.
+EINVOICE_LINE = ("price_basis_quantity", "allowances", "charges", "line_id", "parent_line_id")
 
 
 @dataclass(frozen=True)
@@ -51,8 +55,10 @@ class Outcome:
         return []
 
 
-def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None) -> Outcome:
-    """intake -> parse -> detect -> extract -> validate, for one envelope."""
+def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None,
+        extracted_hook: Callable[[ClassifiedDocument, ExtractedDocument], None] | None = None) -> Outcome:
+    """intake -> parse -> detect -> extract -> validate, for one envelope. ``extracted_hook`` sees
+    each document as extraction left it (what a side consumer of the stream would see)."""
     document_id = assign_document_id(envelope, None, b"")
     stage = INTAKE
     try:
@@ -65,6 +71,8 @@ def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None
         stage = EXTRACT
         rt.refresh_models()
         extracted = extract(classified, replace(rt.extraction, model=rt.models.choose(document_id).model))
+        if extracted_hook is not None:
+            extracted_hook(classified, extracted)
         stage = VALIDATE
         return Outcome(document_id, validate(extracted, rt.ruleset))
     except UnreadableDocument as exc:
@@ -94,7 +102,8 @@ def extract_report(outcome: Outcome) -> dict:
         if detection.status == "matched" else None
     )
     report["fields"] = {name: fv.model_dump(mode="json") for name, fv in result.fields.items()}
-    report["line_items"] = [item.model_dump(mode="json") for item in result.line_items]
+    report["line_items"] = [item.model_dump(mode="json", exclude={k for k in EINVOICE_LINE if getattr(item, k) is None})
+                            for item in result.line_items]
     report["validation"] = result.validation.model_dump(mode="json")
     if result.einvoice is not None:
         report["einvoice"] = result.einvoice.model_dump(mode="json", exclude_none=True)

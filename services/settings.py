@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,9 @@ class Settings(BaseSettings):
     # A value only the model read, for a vendor no template reads, is kept from this confidence on
     # (0 keeps every one: the model alone, as scripts/evaluate measures it).
     model_only_floor: float = 0.8
+    # A hybrid e-invoice of a vendor no template reads teaches its template (labeling/teacher.py):
+    # "publish" it at once, leave its labels for a labeler to "review" and publish, or "off".
+    einvoice_teacher: Literal["publish", "review", "off"] = "publish"
     # Retraining (docflow trainer): the synthetic base every dataset version starts from, the frozen
     # evaluation set the gate scores candidates on (labelled PDFs + truth JSON, per vendor folder).
     training_corpus: Path | None = None

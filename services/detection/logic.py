@@ -30,6 +30,11 @@ def _fold(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+def _has(folded: str, keyword: str) -> bool:
+    """The keyword as words of the text: "Lieferant GmbH" is not in "Musterlieferant GmbH"."""
+    return re.search(rf"(?<!\w){re.escape(_fold(keyword))}(?!\w)", folded) is not None
+
+
 def _compact(text: str) -> str:
     return re.sub(r"[^0-9a-z]", "", text.lower())
 
@@ -37,10 +42,10 @@ def _compact(text: str) -> str:
 def score(template: Template, folded: str, compact: str) -> tuple[float, list[str]]:
     """Confidence that ``template`` fits the text, and the evidence for or against."""
     rule = template.match
-    excluded = [k for k in rule.exclude_keywords if _fold(k) in folded]
+    excluded = [k for k in rule.exclude_keywords if _has(folded, k)]
     if excluded:
         return 0.0, [f"{template.ref}: excluded keyword {excluded[0]!r} present"]
-    missing = [k for k in rule.keywords if _fold(k) not in folded]
+    missing = [k for k in rule.keywords if not _has(folded, k)]
     ids = [name for name, value in rule.identifiers.items() if _compact(value) in compact]
     if ids and not missing:
         return CONFIDENCE_IDENTIFIER_AND_KEYWORDS, [f"{template.ref}: {', '.join(ids)} and keywords"]
@@ -88,7 +93,7 @@ def layout_fit(doc: ParsedDocument, template: Template) -> tuple[float | None, s
 
     hits = 0
     for phrase, (x, y) in template.layout.items():
-        for page in doc.pages[:2]:
+        for page in doc.pages[:2] + doc.pages[2:][-1:]:  # letterhead first, totals on the last page
             spans = find_anchors(page, phrase)
             if any(abs(s.page.words[s.idx[0]].bbox[0] / page.width - x) <= LAYOUT_TOLERANCE
                    and abs(s.page.words[s.idx[0]].bbox[1] / page.height - y) <= LAYOUT_TOLERANCE for s in spans):

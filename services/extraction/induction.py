@@ -193,6 +193,8 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
                 if found:
                     anchor, gap = found
                     spans = find_anchors(page, anchor)
+                    if not spans:  # the words left of it do not read back as an anchor phrase
+                        continue
                     reach = max((box[2] - union([w.bbox for w in s.words])[2] for s in spans), default=0) + 40
                     ranked.append((_rank(anchor, gap), FieldRule(
                         anchors=[anchor], direction=direction, type=kind, pattern=_pattern(fname, printed),

@@ -49,11 +49,18 @@ def embedded_einvoice(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, 
 
 def template_rules(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """The detected vendor template's anchors and patterns (nothing when no template matched)."""
-    detected = (doc.detection.template_id or "", doc.detection.template_version or 0)
-    template = ctx.versions.get(detected) or ctx.templates.get(detected[0])
-    if template is None or doc.detection.status == "unknown":
+    template = _detected(doc, ctx)
+    if template is None:
         return {}, []
     return read_with(template, doc.pages, ctx.regex_timeout_s)
+
+
+def _detected(doc: ClassifiedDocument, ctx: Context) -> Template | None:
+    """The template version detection named (None when no template matched)."""
+    if doc.detection.status == "unknown":
+        return None
+    detected = (doc.detection.template_id or "", doc.detection.template_version or 0)
+    return ctx.versions.get(detected) or ctx.templates.get(detected[0])
 
 
 def read_with(template: Template, pages: list[Page],
@@ -118,13 +125,23 @@ def generic_rest(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, Field
 
 
 def ranked_candidates(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
-    """No vendor template matched: every value the pages offer, ranked by its label, its block,
-    its type and whether the totals add up (services/extraction/ranking)."""
-    if doc.detection.status == "matched" or not ctx.rank:
+    """Every value the pages offer, ranked by its label, its block, its type and whether the totals
+    add up (services/extraction/ranking): for a vendor no template matched, and for the fields a
+    matched template has no rule for (a template induced from one invoice that printed no VAT line)."""
+    if not ctx.rank:
         return {}, []
     from services.extraction.ranking import rank
 
+    if doc.detection.status == "matched":  # a known vendor: only the fields its template has no rule for
+        template = _detected(doc, ctx)
+        if template is None or all(name in template.fields for name in RANKED):
+            return {}, []
+        return {name: fv for name, fv in rank(doc.pages).items() if name not in template.fields}, []
     return rank(doc.pages), []
+
+
+RANKED = ("invoice_date", "invoice_number", "due_date", "total_amount", "net_amount", "tax_amount", "currency",
+          "vendor_name")
 
 
 # For a vendor no template reads, a value the model alone read (nothing else on the page agreed)

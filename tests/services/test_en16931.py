@@ -16,14 +16,16 @@ def invoice(**kw) -> EInvoice:
     base = dict(attachment="factur-x.xml", syntax="cii", line_total="95.00", allowance_total="9.00",
                 charge_total="14.00", tax_basis_total="100.00", tax_total="4.90", grand_total="104.90",
                 amount_due="104.90",
-                allowances_charges=[AllowanceCharge(charge=False, amount="9.00"), AllowanceCharge(charge=True, amount="14.00")],
+                allowances_charges=[AllowanceCharge(charge=False, amount="9.00"),
+                                    AllowanceCharge(charge=True, amount="14.00")],
                 taxes=[TaxBreakdown(category="S", rate="4.90", basis="100.00", tax="4.90")])
     return EInvoice(**(base | kw))
 
 
 LINES = [
     # 3 at 30.00 per 3 pieces, 3.00 of charges and 5.00 of allowances on the line: 28.00.
-    LineItem(quantity="3", unit_price="30.00", price_basis_quantity="3", charges="3.00", allowances="5.00", amount="28.00"),
+    LineItem(quantity="3", unit_price="30.00", price_basis_quantity="3", charges="3.00", allowances="5.00",
+             amount="28.00"),
     LineItem(quantity="1", unit_price="67.00", amount="67.00"),
 ]
 

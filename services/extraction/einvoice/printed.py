@@ -111,15 +111,11 @@ class Print:
                 if want not in _compact(seg.text):
                     continue
                 words = [layout.page.words[i] for i in seg.words]
-                for start in range(len(words)):
-                    joined = ""
-                    for end in range(start, len(words)):
-                        joined += _compact(words[end].text)
-                        if want in joined:
-                            run = words[start:end + 1]
+                for end in range(len(words)):  # the first run to hold it, shrunk from the left
+                    for start in range(end, max(-1, end - 12), -1):
+                        run = words[start:end + 1]
+                        if want in "".join(_compact(w.text) for w in run):
                             return Place(seg.page, union([w.bbox for w in run]), " ".join(w.text for w in run))
-                        if len(joined) > len(want) + 40:
-                            break
         return None
 
     def _name(self, value: str) -> Place | None:
@@ -131,7 +127,9 @@ class Print:
         for layout in self.layouts:
             for seg in layout.segments:
                 core = _core(seg.text)
-                if len(core) >= 3 and (f" {want} " in f" {core} " or (len(core) >= 6 and f" {core} " in f" {want} ")):
+                if f" {want} " in f" {core} ":
+                    return _narrowest(layout, seg, value)
+                if len(core) >= 6 and f" {core} " in f" {want} ":
                     return Place(seg.page, seg.bbox, seg.text)
         return None
 
@@ -142,6 +140,23 @@ class Print:
                 if re.search(rf"(?<![A-Z]){code}(?![A-Z])", w.text) or any(s in w.text for s in symbols):
                     return Place(layout.page.number, w.bbox, w.text)
         return None
+
+
+def _narrowest(layout: PageLayout, seg, value: str) -> Place:  # type: ignore[no-untyped-def]
+    """The fewest words of the line that hold the whole name, legal form and all, else its core
+    (a letterhead line may go on with the street)."""
+    words = [layout.page.words[i] for i in seg.words]
+    for norm in (fold, _core):
+        want, best = f" {norm(value)} ", None
+        for start in range(len(words)):
+            for end in range(start + 1, len(words) + 1):
+                run = " ".join(w.text for w in words[start:end])
+                if (best is None or end - start < len(best)) and want in f" {norm(run)} ":
+                    best = words[start:end]
+                    break
+        if best:
+            return Place(seg.page, union([w.bbox for w in best]), " ".join(w.text for w in best))
+    return Place(seg.page, seg.bbox, seg.text)
 
 
 def _same_amount(printed: str, value: str) -> bool:

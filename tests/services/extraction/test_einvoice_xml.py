@@ -1,6 +1,7 @@
 """The e-invoice syntaxes read from their XML: ZUGFeRD 1.0, CII 2.x with allowances, charges and
 price base quantities, UBL invoices and credit notes; and what is no e-invoice."""
 
+# ruff: noqa: E501  (XML fixtures, one element per line)
 from __future__ import annotations
 
 import pytest
