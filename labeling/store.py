@@ -13,7 +13,7 @@ from labeling import studio
 from labeling.labels import build, messages
 from services.contracts import Label, Page, Reason
 from services.storage import audit, crud
-from services.storage.models import Document, DocumentState, LabelSet
+from services.storage.models import Document, DocumentState, LabelSet, TemplateVersion
 
 # Documents no template reads come first: labelling one onboards its vendor.
 FIRST = {str(Reason.UNKNOWN_TEMPLATE), str(Reason.NEW_LAYOUT_VERSION)}
@@ -79,11 +79,12 @@ def worklist(s: Session, *, limit: int = 100, include_labeled: bool = False) -> 
     then the ones the extraction was least sure of (lowest field confidence: active learning)."""
     labeled = dict(s.exec(select(LabelSet.document_id, func.max(LabelSet.revision))
                           .group_by(col(LabelSet.document_id))).all())
+    review = to_review(s)
     docs = s.exec(select(Document).where(col(Document.state).in_(CANDIDATE_STATES), col(Document.blob_uri).is_not(None))
                   .order_by(col(Document.updated_at).desc()).limit(WORKLIST_SCAN)).all()
     items = []
     for d in docs:
-        if d.document_id in labeled and not include_labeled:
+        if d.document_id in labeled and not include_labeled and d.document_id not in review:
             continue
         fields = ((d.result or {}).get("fields") or {}).values()
         confidences = [f.get("confidence", 0.0) for f in fields]
@@ -95,13 +96,27 @@ def worklist(s: Session, *, limit: int = 100, include_labeled: bool = False) -> 
         items.append({"document_id": d.document_id, "state": d.state, "reasons": d.reasons, "vendor": d.vendor,
                       "filename": d.filename, "pages": d.page_count, "least_confidence": round(least, 4),
                       "labeled_revision": labeled.get(d.document_id),
-                      "why": "no template reads it" if first else f"least confident field {least:.2f}",
+                      "why": "e-invoice labels to review" if d.document_id in review
+                      else "no template reads it" if first else f"least confident field {least:.2f}",
                       # Of an unknown vendor's documents, the one showing the most fields first: its
                       # template then knows where its due date and order number stand.
                       "_key": (0, -len(confidences), 0.0, -d.updated_at.timestamp()) if first
                       else (1, 0, least, -d.updated_at.timestamp())})
     items.sort(key=lambda i: i.pop("_key"))
     return items[:limit]
+
+
+def to_review(s: Session) -> set[str]:
+    """Documents the e-invoice teacher labelled (their newest labels are its) that no template was
+    published from: with DOCFLOW_EINVOICE_TEACHER=review, or when its template did not check out."""
+    newest: dict[str, LabelSet] = {}
+    for row in s.exec(select(LabelSet).order_by(col(LabelSet.document_id), col(LabelSet.revision).desc())).all():
+        newest.setdefault(row.document_id, row)
+    taught = {d for d, row in newest.items() if row.origin == "einvoice"}
+    if not taught:
+        return set()
+    published = {d for docs in s.exec(select(TemplateVersion.documents)).all() for d in docs}
+    return taught - published
 
 
 def import_tasks(s: Session, tasks: list, pages_of: Callable[[Document], list[Page]],
