@@ -31,8 +31,6 @@ from services.validation.logic import STAGE as VALIDATE
 from services.validation.logic import validate
 
 Terminal = AcceptedDocument | ExceptionDocument | DeadLetter
-# What only an e-invoice's line says: left out of a report where the line does not say it.
-EINVOICE_LINE = ("price_basis_quantity", "allowances", "charges", "line_id", "parent_line_id")
 
 
 @dataclass(frozen=True)
@@ -102,8 +100,7 @@ def extract_report(outcome: Outcome) -> dict:
         if detection.status == "matched" else None
     )
     report["fields"] = {name: fv.model_dump(mode="json") for name, fv in result.fields.items()}
-    report["line_items"] = [item.model_dump(mode="json", exclude={k for k in EINVOICE_LINE if getattr(item, k) is None})
-                            for item in result.line_items]
+    report["line_items"] = [item.model_dump(mode="json") for item in result.line_items]
     report["validation"] = result.validation.model_dump(mode="json")
     if result.einvoice is not None:
         report["einvoice"] = result.einvoice.model_dump(mode="json", exclude_none=True)
