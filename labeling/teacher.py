@@ -24,6 +24,7 @@ from labeling.labels import document_options, template_id_for, words_inside
 from services.contracts import HEADER_FIELDS, ClassifiedDocument, FieldValue, Page
 from services.extraction import registry
 from services.extraction.normalise import NORMALISERS
+from services.extraction.ranking.lexicon import fold
 from services.extraction.templates import Template, to_yaml
 from services.parsing.layout import union
 from services.storage import audit
@@ -120,6 +121,23 @@ def lesson(document_id: str, pages: list[Page], fields: dict[str, FieldValue], l
                   check=result, dropped=induced.dropped)
 
 
+def _unknown_seller(classified: ClassifiedDocument, seller: str, live: list[Template]) -> bool:
+    """No template reads this seller: none matched, or the one detection named is another company's
+    (the XML names the seller; a VAT id or a name shared with it made detection take another's)."""
+    detection = classified.detection
+    if detection.status == "unknown":
+        return True
+    template = next((t for t in live if t.id == detection.template_id), None)
+    return template is not None and not same_company(template.issuer or "", seller)
+
+
+def same_company(a: str, b: str) -> bool:
+    """The same name, or one that ends with the other ("GLN 4333741000005 MUSTER GMBH" is "MUSTER GMBH");
+    "Lieferant GmbH & Co. KG" is not "Lieferant GmbH"."""
+    x, y = sorted((fold(a), fold(b)), key=len)
+    return bool(x) and (x == y or y.endswith(f" {x}"))
+
+
 def template_id(s: Session, vendor_name: str, files: list[Template]) -> str:
     """A new id for the vendor: its name's, with a number when another vendor has that one."""
     base = template_id_for(vendor_name)
@@ -162,8 +180,9 @@ def teach(s: Session, classified: ClassifiedDocument, fields: dict[str, FieldVal
     "taught before"), or None when there is nothing to learn (a known vendor, no e-invoice, a print
     that shows too little of it)."""
     name = fields.get("vendor_name")
-    if mode == "off" or classified.detection.status != "unknown" or name is None or not name.value \
-            or not name.source.startswith("einvoice:"):
+    if mode == "off" or name is None or not name.value or not name.source.startswith("einvoice:"):
+        return None
+    if not _unknown_seller(classified, name.value, live):
         return None
     document_id = classified.doc.document_id
     if taught(s, document_id):

@@ -31,8 +31,24 @@ def _fold(text: str) -> str:
 
 
 def _has(folded: str, keyword: str) -> bool:
-    """The keyword as words of the text: "Lieferant GmbH" is not in "Musterlieferant GmbH"."""
-    return re.search(rf"(?<!\w){re.escape(_fold(keyword))}(?!\w)", folded) is not None
+    """The keyword as words of the text: "Lieferant GmbH" is not in "Musterlieferant GmbH", nor in
+    "Lieferant GmbH & Co. KG" (another legal entity: the limited partnership the GmbH runs)."""
+    return re.search(rf"(?<!\w){re.escape(_fold(keyword))}(?!\w)(?! ?& ?co\b| co\.? kg\b)", folded) is not None
+
+
+def _other_vat_id(vat_id: str | None, folded: str) -> str | None:
+    """A VAT id of the template's country and form printed on the page that is not the template's."""
+    own = _compact(vat_id or "")
+    if len(own) < 6 or not own[:2].isalpha():
+        return None
+    body = own[2:]
+    char = "[0-9]" if body.isdigit() else "[0-9a-z]"
+    pattern = rf"(?<![0-9a-z]){own[:2]}[ .-]?((?:{char}[ .]?){{{len(body) - 1}}}{char})(?![0-9a-z])"
+    for m in re.finditer(pattern, folded):
+        found = own[:2] + _compact(m.group(1))
+        if found != own:
+            return found.upper()
+    return None
 
 
 def _compact(text: str) -> str:
@@ -52,6 +68,9 @@ def score(template: Template, folded: str, compact: str) -> tuple[float, list[st
     if ids:
         return CONFIDENCE_IDENTIFIER, [f"{template.ref}: {', '.join(ids)}; keyword {missing[0]!r} absent"]
     if rule.keywords and not missing:
+        other = _other_vat_id(rule.identifiers.get("vendor_vat_id"), folded)
+        if other:  # the name, but someone else's VAT id: another company of that name, or a buyer
+            return 0.0, [f"{template.ref}: keywords, but the VAT id printed is {other}, not the template's"]
         return CONFIDENCE_KEYWORDS, [f"{template.ref}: all {len(rule.keywords)} keywords, no identifier"]
     why = f"keyword {missing[0]!r} not found" if missing else "no keywords or identifiers defined"
     if rule.identifiers:

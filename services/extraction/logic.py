@@ -82,7 +82,7 @@ GENERIC_FIRST = frozenset({"vendor_vat_id", "vendor_iban"})
 
 
 def _generic(doc: ClassifiedDocument, ctx: Context, first: bool) -> dict[str, FieldValue]:
-    if ctx.generic is None or doc.detection.status == "matched":
+    if ctx.generic is None:
         return {}
     found, _ = read_with(ctx.generic, doc.pages, ctx.regex_timeout_s)
     return {name: value.model_copy(update={"confidence": _generic_confidence(name, value.value)})
@@ -115,36 +115,28 @@ def _plausible(name: str, value: str) -> bool:
 
 
 def generic_identifiers(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
-    """No vendor template matched: identifiers, invoice number and total beside their usual labels."""
+    """VAT id and IBAN beside their usual labels, in their form."""
     return _generic(doc, ctx, first=True), []
 
 
 def generic_rest(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """No vendor template matched: what the generic rules read of the other fields, where the model read nothing."""
+    if doc.detection.status == "matched":
+        return {}, []
     return _generic(doc, ctx, first=False), []
 
 
 def ranked_candidates(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """Every value the pages offer, ranked by its label, its block, its type and whether the totals
-    add up (services/extraction/ranking): for a vendor no template matched, and for the fields a
-    matched template has no rule for (a template induced from one invoice that printed no VAT line)."""
+    add up (services/extraction/ranking)."""
     if not ctx.rank:
         return {}, []
     from services.extraction.ranking import rank
 
-    if doc.detection.status == "matched":  # a known vendor: only the fields its template has no rule for
-        template = _detected(doc, ctx)
-        if template is None or all(name in template.fields for name in RANKED):
-            return {}, []
-        return {name: fv for name, fv in rank(doc.pages).items() if name not in template.fields}, []
     return rank(doc.pages), []
 
 
-RANKED = ("invoice_date", "invoice_number", "due_date", "total_amount", "net_amount", "tax_amount", "currency",
-          "vendor_name")
-
-
-# For a vendor no template reads, a value the model alone read (nothing else on the page agreed)
+# A value the model alone read (nothing else on the page agreed; for a known vendor, a field its template missed)
 # must clear this to be kept: its confidence is calibrated on synthetic layouts, and on real ones
 # such guesses are mostly wrong (a VAT id read as the IBAN). No value serves an operator better
 # than a guess that sends the document to them; a value in the wrong form is never kept.
@@ -161,11 +153,9 @@ def layout_model(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, Field
     return found, []
 
 
-def _uncorroborated(doc: ClassifiedDocument, fields: dict[str, FieldValue],
-                    floor: float = MODEL_ONLY_FLOOR) -> dict[str, FieldValue]:
-    """``fields`` without the unsure values only the model read, for a document no template matched."""
-    if doc.detection.status == "matched":
-        return fields
+def _uncorroborated(fields: dict[str, FieldValue], floor: float = MODEL_ONLY_FLOOR) -> dict[str, FieldValue]:
+    """``fields`` without the unsure values only the model read (for a known vendor too: where its
+    template read nothing, a model-only guess sent the document to a person for nothing)."""
     return {name: fv for name, fv in fields.items() if not (_model_only(fv.source) and fv.confidence < floor)}
 
 
@@ -180,25 +170,34 @@ def _model_only(source: str) -> bool:
 EXTRACTORS: list[Extractor] = [
     # 2. Known vendor: its template's rules, precise and cheap.
     template_rules,
-    # 3. Unknown vendor: VAT id and IBAN beside the labels every invoice uses, in their form.
+    # 3. Unknown vendor (a known one's gaps): VAT id and IBAN beside the labels every invoice uses.
     generic_identifiers,
-    # 4. Unknown vendor: the values the pages offer, ranked (names, number, dates, totals, currency).
+    # 4. Unknown vendor (a known one's gaps): the values the pages offer, ranked.
     ranked_candidates,
     # 5. Any vendor: the layout model.
     layout_model,
     # 6. Unknown vendor: the generic rules' other fields, where nothing else read them.
     generic_rest,
 ]
+# A matched template reads its vendor; where it read nothing of these fields (a template induced
+# from one invoice that printed no VAT line, a layout that moved), these readers fill the gap, and
+# only the gap: they never confirm or question what the template read.
+FILL_GAPS: dict[Extractor, tuple[str, ...]] = {
+    generic_identifiers: ("vendor_vat_id",),
+    ranked_candidates: ("invoice_number", "invoice_date", "currency", "net_amount", "tax_amount", "total_amount"),
+}
 AUTHORITATIVE = "einvoice:"  # values from these sources are never overruled, only confirmed
 
 
-def merge(first: FieldValue | None, second: FieldValue | None) -> FieldValue | None:
+def merge(first: FieldValue | None, second: FieldValue | None, *, strict: bool = False) -> FieldValue | None:
     """Combine one field's values from two extractors, ``first`` the earlier (more specific) one.
 
     Agreement raises confidence (both would have to be wrong). On disagreement the earlier
-    extractor's value stays, less sure by as much as the other one was sure, so that a real
-    disagreement falls under the confidence threshold and reaches an operator. An
-    authoritative source (an embedded e-invoice) is never overruled.
+    extractor's value stays; a surer reader lowers it by as much as it was sure, so that a real
+    disagreement falls under the confidence threshold and reaches an operator; a less sure one
+    leaves it as it was (``strict``: a rule-based one, the ranking or the generic rules, lowers it
+    too; the model, calibrated on synthetic layouts, only when surer). An authoritative source (an
+    embedded e-invoice) is never overruled.
     """
     if first is None or second is None:
         return first or second
@@ -209,29 +208,37 @@ def merge(first: FieldValue | None, second: FieldValue | None) -> FieldValue | N
             "confidence": round(1 - (1 - first.confidence) * (1 - second.confidence), 4),
             "source": f"{first.source}+{second.source}",
         })
-    if first.source.startswith(UNKNOWN_VENDOR_READERS) and second.confidence <= first.confidence:
-        # A vendor no template reads: the ranking weighs the labels and arithmetic the generic rules
-        # and the model (trained on synthetic layouts) see only in part; a less sure reader that
-        # disagrees is no evidence against it. A surer one still lowers it.
+    if second.confidence <= first.confidence and not (strict and not second.source.startswith("model:")):
+        # A less sure reader that disagrees is no evidence against the first: the template read its
+        # vendor's layout, the ranking weighs labels and arithmetic the generic rules and the model
+        # (trained on synthetic layouts) see only in part. On real invoices the model's disagreement
+        # is mostly its own error (a template's right VAT id, IBAN and net fell to 0.56-0.68 and sent
+        # the vendor's every invoice to a person). A surer one still lowers it.
         return first
     return first.model_copy(update={"confidence": round(first.confidence * (1 - 0.5 * second.confidence), 4)})
-
-
-UNKNOWN_VENDOR_READERS = ("ranker@", "generic@")
 
 
 def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
     embedded = embedded_einvoice(doc, ctx)
     fields: dict[str, FieldValue] = dict(embedded[0]) if embedded else {}
     items: list[LineItem] = list(embedded[1]) if embedded else []
+    matched = doc.detection.status == "matched"
+    # A layout the template does not know (its anchors are not where they stood): what it reads is
+    # questioned by the ranking and the generic rules wherever they disagree, however sure.
+    strict = doc.detection.status == "new_layout"
     for extractor in EXTRACTORS:
+        gaps = FILL_GAPS.get(extractor) if matched else None
+        if gaps is not None and all(name in fields for name in gaps):
+            continue  # the template read what this reader could add: no cost for a known vendor
         found, found_items = extractor(doc, ctx)
         for name, value in found.items():
-            merged = merge(fields.get(name), value)
+            if gaps is not None and name in fields:
+                continue
+            merged = merge(fields.get(name), value, strict=strict)
             if merged is not None:
                 fields[name] = merged
         items = items or found_items
-    fields = _uncorroborated(doc, fields, ctx.model_only_floor)
+    fields = _uncorroborated(fields, ctx.model_only_floor)
     return ExtractedDocument(
         doc=doc.doc,
         detection=doc.detection,

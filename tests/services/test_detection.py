@@ -45,3 +45,23 @@ def test_unknown_vendor_says_why() -> None:
 def test_no_templates_loaded() -> None:
     """With no templates at all, the evidence says so."""
     assert detect(parsed(KESTREL), []).evidence == ["no templates are loaded"]
+
+
+def test_keywords_are_whole_names_and_yield_to_another_vat_id() -> None:
+    """A name inside a longer one is not the keyword; nor is the name of a GmbH inside its GmbH & Co. KG;
+    and a name printed beside someone else's VAT id of the template's country is no match."""
+    from services.detection.logic import _fold, score
+    from services.extraction.templates import MatchRule, Template
+
+    template = Template(id="lief", version=1, issuer="Lieferant GmbH", fields={},
+                        match=MatchRule(keywords=["Lieferant GmbH"], identifiers={"vendor_vat_id": "DE 123 456 789"}))
+
+    def confidence(text: str) -> float:
+        folded = _fold(text)
+        return score(template, folded, "".join(c for c in folded if c.isalnum()))[0]
+
+    assert confidence("Rechnung der Lieferant GmbH, München") == 0.85
+    assert confidence("Musterlieferant GmbH") == 0.0
+    assert confidence("Lieferant GmbH & Co. KG") == 0.0
+    assert confidence("Lieferant GmbH USt-IdNr. DE 987 654 321") == 0.0
+    assert confidence("Lieferant GmbH USt-IdNr. DE123456789") == 0.99

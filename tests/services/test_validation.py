@@ -62,7 +62,7 @@ def test_rule_failures(change: dict, reason: Reason, field: str) -> None:
     assert [i.field for i in result.validation.issues] == [field]
 
 
-TO_A_PERSON = RULES.model_copy(update={"unknown_template": "exception"})
+TO_A_PERSON = RULES.model_copy(update={"unknown_template": "exception", "new_layout_version": "exception"})
 
 
 def test_unknown_template_and_no_text_layer() -> None:
@@ -78,7 +78,8 @@ def test_new_layout_and_missing_model_reasons() -> None:
     """A new layout version is flagged; an unknown vendor without a model says the model is missing."""
     new = doc(GOOD)
     new.detection = Detection(status="new_layout", template_id="t", template_version=1, confidence=0.5)
-    assert validate(new, RULES).reasons == [Reason.NEW_LAYOUT_VERSION]
+    assert validate(new, TO_A_PERSON).reasons == [Reason.NEW_LAYOUT_VERSION]
+    assert isinstance(validate(new, RULES), AcceptedDocument)  # shipped: accepted on an unknown vendor's terms
     unknown = validate(doc(GOOD, matched=False), TO_A_PERSON)
     assert unknown.reasons == [Reason.UNKNOWN_TEMPLATE, Reason.MODEL_UNAVAILABLE]
     with_model = doc(GOOD, matched=False)

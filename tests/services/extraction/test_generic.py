@@ -72,3 +72,26 @@ def test_checked_identifiers_are_surer(tmp_path: Path) -> None:
     assert _generic_confidence("vendor_vat_id", "DE123456789") == GENERIC_CONFIDENCE  # check digit 8, not 9
     assert _generic_confidence("vendor_vat_id", "DE136695976") == CHECKED_CONFIDENCE
     assert _generic_confidence("invoice_number", "4711") == GENERIC_CONFIDENCE
+
+
+def test_a_template_s_gaps_are_filled_and_only_its_gaps(tmp_path: Path) -> None:
+    """A template with no rule for the VAT total and the VAT id (one induced from an invoice that did
+    not show them, say): the ranking and the generic rules fill those two, and touch nothing else."""
+    import yaml
+
+    rt = runtime(tmp_path, templates=True)
+    path = rt.settings.rules_dir / "templates" / "northwind.yaml"
+    data = yaml.safe_load(path.read_text())
+    del data["fields"]["tax_amount"], data["fields"]["vendor_vat_id"]
+    path.write_text(yaml.safe_dump(data))
+    result = read(rt, "northwind")
+    golden = json.loads((GOLDEN / "northwind.json").read_text())["fields"]
+    assert result.detection.status == "matched"
+    assert result.fields["tax_amount"].value == golden["tax_amount"]["value"]
+    assert result.fields["tax_amount"].source.startswith("ranker@1")
+    assert result.fields["vendor_vat_id"].value == golden["vendor_vat_id"]["value"]
+    assert result.fields["vendor_vat_id"].source.startswith("generic@1")
+    for name, fv in result.fields.items():
+        if name not in ("tax_amount", "vendor_vat_id"):
+            assert fv.source.split("+")[0].startswith("northwind@"), name
+            assert "ranker" not in fv.source and "generic" not in fv.source, name

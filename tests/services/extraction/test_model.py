@@ -95,12 +95,15 @@ def test_calibration_is_monotone() -> None:
 
 
 def test_merge() -> None:
-    """Agreement raises confidence; disagreement keeps the earlier extractor's value, less sure."""
+    """Agreement raises confidence; disagreement keeps the earlier extractor's value, less sure when
+    the other reader was surer."""
     rule = FieldValue(value="A", confidence=0.9, source="t@1")
     same = FieldValue(value="A", confidence=0.8, source="model:x")
     other = FieldValue(value="B", confidence=0.6, source="model:x")
     assert merge(rule, same).confidence == pytest.approx(0.98)
-    assert merge(rule, other).value == "A" and merge(rule, other).confidence == pytest.approx(0.63)
+    assert merge(rule, other) == rule  # a less sure reader that disagrees is no evidence against it
+    surer = FieldValue(value="B", confidence=0.95, source="model:x")
+    assert merge(rule, surer).value == "A" and merge(rule, surer).confidence == pytest.approx(0.9 * (1 - 0.475))
     assert merge(None, other) is other
     assert merge(other, rule).value == "B" and merge(other, rule).confidence == pytest.approx(0.33)
 
@@ -140,10 +143,9 @@ def test_train_load_and_extract(tmp_path: Path) -> None:
         assert all(v.source.startswith("model:layoutlm-") for v in model.extract(pages).values())
 
 
-def test_unsure_model_only_values_are_left_out_for_unknown_vendors() -> None:
-    """For a vendor no template reads, a value only the model read stays only when it is sure (or a
-    reader agreed); a known vendor's document keeps every value for the operator to see."""
-    from services.contracts import Detection
+def test_unsure_model_only_values_are_left_out() -> None:
+    """A value only the model read stays only when it is sure (or a reader agreed): for a vendor no
+    template reads, and for the fields a known vendor's template missed."""
     from services.extraction.logic import MODEL_ONLY_FLOOR, _model_only, _uncorroborated
 
     assert _model_only("model:layoutlm-x+int8") and _model_only("model:layoutlm-x")
@@ -151,11 +153,6 @@ def test_unsure_model_only_values_are_left_out_for_unknown_vendors() -> None:
     fields = {"vendor_iban": FieldValue(value="DE89370400440532013000", confidence=MODEL_ONLY_FLOOR - 0.1,
                                         source="model:x+int8"),
               "due_date": FieldValue(value="2025-01-01", confidence=0.95, source="model:x+int8"),
-              "total_amount": FieldValue(value="1.00", confidence=0.6, source="ranker@1+model:x+int8")}
-
-    class Doc:
-        detection = Detection(status="unknown")
-
-    assert set(_uncorroborated(Doc(), fields)) == {"due_date", "total_amount"}  # type: ignore[arg-type]
-    Doc.detection = Detection(status="matched", template_id="t", template_version=1, confidence=1.0)
-    assert set(_uncorroborated(Doc(), fields)) == set(fields)  # type: ignore[arg-type]
+              "total_amount": FieldValue(value="1.00", confidence=0.6, source="ranker@1+model:x+int8"),
+              "net_amount": FieldValue(value="1.00", confidence=0.6, source="t@1")}
+    assert set(_uncorroborated(fields)) == {"due_date", "total_amount", "net_amount"}
