@@ -12,7 +12,6 @@ truth.json), with and without their XML; truth.json names the vendor (name and V
 from __future__ import annotations
 
 import argparse
-import base64
 import json
 import tempfile
 from collections import defaultdict
@@ -20,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from labeling.teacher import teach
-from services.contracts import IncomingDocument
+from services.batch import read_file
 from services.evaluation.documents import read_predictions, read_truths
 from services.evaluation.score import score_group
-from services.pipeline import extract_report, run
 from services.runtime import Runtime
 from services.settings import Settings
 from services.storage.db import session_scope, upgrade
@@ -45,12 +43,6 @@ def _runtime(home: Path) -> Runtime:
     return Runtime(settings)
 
 
-def _read(rt: Runtime, pdf: Path, hook: Any = None) -> dict:
-    envelope = IncomingDocument(source="teacher-eval", filename=pdf.name,
-                                content=base64.b64encode(pdf.read_bytes()).decode())
-    return extract_report(run(envelope, rt, extracted_hook=hook))
-
-
 def measure(hybrid: Path, plain: Path, out: Path) -> dict[str, Any]:
     groups = vendors(plain)
     lessons: dict[str, str | None] = {}
@@ -63,11 +55,11 @@ def measure(hybrid: Path, plain: Path, out: Path) -> dict[str, Any]:
                     lessons[vendor] = teach(s, classified, extracted.fields, live=taught_rt.templates,
                                             files=taught_rt.registry.files,
                                             regex_timeout_s=taught_rt.settings.regex_timeout_s, mode="publish")
-            _read(taught_rt, hybrid / docs[0] / "invoice.pdf", hook)
+            read_file(hybrid / docs[0] / "invoice.pdf", taught_rt, hook)
         for name, rt in (("taught", taught_rt), ("untaught", untaught_rt)):
             for vendor, docs in groups.items():
                 for doc in docs[1:]:  # the others, as plain PDFs
-                    report = _read(rt, plain / doc / "invoice.pdf")
+                    report = read_file(plain / doc / "invoice.pdf", rt)
                     matched[f"{name}:{vendor}"] += report["template"] is not None
                     target = out / name / doc / "invoice.json"
                     target.parent.mkdir(parents=True, exist_ok=True)

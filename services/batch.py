@@ -7,6 +7,7 @@ import json
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from services.contracts import IncomingDocument
 from services.pipeline import extract_report, run
@@ -24,14 +25,19 @@ def extract_file(path: Path, settings: Settings) -> dict:
     _runtime = _runtimes.get(key)
     if _runtime is None:
         _runtime = _runtimes[key] = Runtime(settings)
+    return read_file(path, _runtime)
+
+
+def read_file(path: Path, rt: Runtime, hook: Any = None) -> dict:
+    """One local PDF through the document path: its ``docflow extract --json`` report."""
     data = path.read_bytes()
     envelope = IncomingDocument(
         document_id=f"doc-{sha256_hex(data)[:32]}", source="cli", filename=path.name,
         content=base64.b64encode(data).decode(),
     )
     # A local file is not a Kafka message: only the document size limit applies, not the inline one.
-    limits = replace(_runtime.limits, inline_content_limit=max(_runtime.limits.inline_content_limit, len(data)))
-    return extract_report(run(envelope, _runtime, limits=limits))
+    limits = replace(rt.limits, inline_content_limit=max(rt.limits.inline_content_limit, len(data)))
+    return extract_report(run(envelope, rt, limits=limits, extracted_hook=hook))
 
 
 def _task(args: tuple[Path, Path, Settings]) -> str:

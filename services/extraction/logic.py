@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.contracts import ClassifiedDocument, EInvoice, ExtractedDocument, FieldValue, LineItem, Page
-from services.extraction.rules import extract_field, extract_line_items
+from services.extraction.rules import RULE_CONFIDENCE, extract_field, extract_line_items
 from services.extraction.templates import Template
 from services.validation.identifiers import VAT_FORMATS, iban_is_valid, vat_is_valid
 
@@ -52,7 +52,25 @@ def template_rules(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, Fie
     template = _detected(doc, ctx)
     if template is None:
         return {}, []
-    return read_with(template, doc.pages, ctx.regex_timeout_s)
+    fields, items = read_with(template, doc.pages, ctx.regex_timeout_s)
+    return fields | _identified(template, doc.pages, fields), items
+
+
+def _identified(template: Template, pages: list[Page], read: dict[str, FieldValue]) -> dict[str, FieldValue]:
+    """The vendor's VAT id and IBAN where no rule read them but the page prints them: they are what
+    detection knew the vendor by (a layout that moved its identifiers away from their anchors)."""
+    out: dict[str, FieldValue] = {}
+    printed = None
+    for name in ("vendor_vat_id", "vendor_iban"):
+        value = template.match.identifiers.get(name)
+        if name in read or not value:
+            continue
+        printed = printed if printed is not None else re.sub(r"[\W_]", "", "".join(
+            w.text for p in pages for w in p.words)).upper()
+        code = re.sub(r"[\W_]", "", value).upper()
+        if len(code) >= 6 and code in printed:
+            out[name] = FieldValue(value=code, confidence=RULE_CONFIDENCE, source=template.ref, raw=value)
+    return out
 
 
 def _detected(doc: ClassifiedDocument, ctx: Context) -> Template | None:

@@ -75,14 +75,16 @@ def test_checked_identifiers_are_surer(tmp_path: Path) -> None:
 
 
 def test_a_template_s_gaps_are_filled_and_only_its_gaps(tmp_path: Path) -> None:
-    """A template with no rule for the VAT total and the VAT id (one induced from an invoice that did
-    not show them, say): the ranking and the generic rules fill those two, and touch nothing else."""
+    """A template with no rule for the VAT total, the VAT id and the IBAN (one induced from an invoice
+    that did not show them, say): the IBAN it was detected by is taken from the page, the ranking and
+    the generic rules fill the other two, and they touch nothing else."""
     import yaml
 
     rt = runtime(tmp_path, templates=True)
     path = rt.settings.rules_dir / "templates" / "northwind.yaml"
     data = yaml.safe_load(path.read_text())
-    del data["fields"]["tax_amount"], data["fields"]["vendor_vat_id"]
+    del data["fields"]["tax_amount"], data["fields"]["vendor_vat_id"], data["fields"]["vendor_iban"]
+    del data["match"]["identifiers"]["vendor_vat_id"]
     path.write_text(yaml.safe_dump(data))
     result = read(rt, "northwind")
     golden = json.loads((GOLDEN / "northwind.json").read_text())["fields"]
@@ -91,6 +93,8 @@ def test_a_template_s_gaps_are_filled_and_only_its_gaps(tmp_path: Path) -> None:
     assert result.fields["tax_amount"].source.startswith("ranker@1")
     assert result.fields["vendor_vat_id"].value == golden["vendor_vat_id"]["value"]
     assert result.fields["vendor_vat_id"].source.startswith("generic@1")
+    iban = result.fields["vendor_iban"]
+    assert (iban.value, iban.source) == (golden["vendor_iban"]["value"], "northwind@1")
     for name, fv in result.fields.items():
         if name not in ("tax_amount", "vendor_vat_id"):
             assert fv.source.split("+")[0].startswith("northwind@"), name
