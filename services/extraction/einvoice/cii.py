@@ -100,11 +100,9 @@ def _line(line: Any) -> LineItem:
     agreement = first(line, "SpecifiedLineTradeAgreement|SpecifiedSupplyChainTradeAgreement")
     delivery = first(line, "SpecifiedLineTradeDelivery|SpecifiedSupplyChainTradeDelivery")
     settlement = first(line, "SpecifiedLineTradeSettlement|SpecifiedSupplyChainTradeSettlement")
-    allowances, charges = [], []
-    for ac in settlement.xpath("SpecifiedTradeAllowanceCharge") if settlement is not None else []:
-        value = amount(text(ac, "ActualAmount"))
-        if value is not None:
-            (charges if xml.is_true(text(ac, "ChargeIndicator/Indicator")) else allowances).append(value)
+    allowances, charges = xml.line_allowances_charges(
+        settlement.xpath("SpecifiedTradeAllowanceCharge") if settlement is not None else [],
+        "ActualAmount", "ChargeIndicator/Indicator")
     return LineItem(
         description=text(line, "SpecifiedTradeProduct/Name"),
         quantity=decimal(text(delivery, "BilledQuantity")),
@@ -113,7 +111,7 @@ def _line(line: Any) -> LineItem:
                                        "|SpecifiedTradeSettlementMonetarySummation/LineTotalAmount")),
         price_basis_quantity=decimal(text(agreement, "NetPriceProductTradePrice/BasisQuantity"
                                                      "|GrossPriceProductTradePrice/BasisQuantity")),
-        allowances=xml.total(allowances), charges=xml.total(charges),
+        allowances=allowances, charges=charges,
         line_id=text(document, "LineID"), parent_line_id=text(document, "ParentLineID"),
     )
 

@@ -62,17 +62,13 @@ def _tax_total(root: Any, currency: str | None) -> str | None:
 
 
 def _line(line: Any) -> LineItem:
-    allowances, charges = [], []
-    for ac in line.xpath("AllowanceCharge"):
-        value = amount(text(ac, "Amount"))
-        if value is not None:
-            (charges if xml.is_true(text(ac, "ChargeIndicator")) else allowances).append(value)
+    allowances, charges = xml.line_allowances_charges(line.xpath("AllowanceCharge"), "Amount", "ChargeIndicator")
     return LineItem(
         description=text(line, "Item/Name"),
         quantity=decimal(text(line, "InvoicedQuantity|CreditedQuantity")),
         unit_price=decimal(text(line, "Price/PriceAmount")),
         amount=amount(text(line, "LineExtensionAmount")),
         price_basis_quantity=decimal(text(line, "Price/BaseQuantity")),
-        allowances=xml.total(allowances), charges=xml.total(charges),
+        allowances=allowances, charges=charges,
         line_id=text(line, "ID"), parent_line_id=None,
     )

@@ -109,9 +109,15 @@ def tax(category: str | None, rate: str | None, basis: str | None, calculated: s
     return TaxBreakdown(category=category, rate=decimal(rate), basis=amount(basis), tax=amount(calculated))
 
 
-def total(values: list[str]) -> str | None:
-    """The sum of a line's allowances (or charges), None when it has none."""
-    return str(sum((Decimal(v) for v in values), Decimal("0.00"))) if values else None
+def line_allowances_charges(nodes: list, amount_path: str, indicator_path: str) -> tuple[str | None, str | None]:
+    """A line's allowances and its charges (BG-27, BG-28), each summed; None where it has none."""
+    allowances: list[Decimal] = []
+    charges: list[Decimal] = []
+    for node in nodes:
+        value = amount(text(node, amount_path))
+        if value is not None:
+            (charges if is_true(text(node, indicator_path)) else allowances).append(Decimal(value))
+    return tuple(str(sum(v, Decimal("0.00"))) if v else None for v in (allowances, charges))  # type: ignore[return-value]
 
 
 def is_true(value: str | None) -> bool:
