@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlmodel import Session, select
 
@@ -41,7 +42,7 @@ def published_templates(db_url: str, timeout: float) -> list[TemplateVersion]:
 
 def test_a_hybrid_invoice_onboards_its_vendor(tmp_path: Path) -> None:
     db_url = f"sqlite:///{tmp_path / 'docflow.db'}"
-    cluster, _port, _token = start_labeling(tmp_path, db_url, "labeler secret 2026")
+    cluster, port, token = start_labeling(tmp_path, db_url, "labeler secret 2026")
     try:
         first_pdf, first_truth = generate(LAYOUT, 4, 1)
         hybrid = attach(first_pdf, cii_xml(first_truth))
@@ -57,6 +58,14 @@ def test_a_hybrid_invoice_onboards_its_vendor(tmp_path: Path) -> None:
             audit = s.exec(select(AuditEntry).where(AuditEntry.action == "template.publish")).all()
         assert [(a.actor, a.object_id, a.after["origin"]) for a in audit] == [
             (AUTHOR, f"{template.template_id}@1", "einvoice")]
+
+        # Labelers see it among the template's versions, with its origin, to review or roll back.
+        api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60,
+                           headers={"Authorization": f"Bearer {token}"})
+        (version,) = api.get(f"/api/labeling/templates/{template.template_id}").json()["versions"]
+        assert (version["author"], version["checks"]["origin"], version["active"]) == (AUTHOR, "einvoice", True)
+        page = api.get(f"/labeling/templates/{template.template_id}")
+        assert page.status_code == 200 and "Learned from a hybrid e-invoice" in page.text
 
         # The vendor's next invoice, a plain PDF: read by the learned template, straight through.
         next_pdf, next_truth = generate(LAYOUT, 4, 2)
