@@ -26,7 +26,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 import faust
-from aiokafka.errors import KafkaError
+from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
+from faust.exceptions import ProducerSendError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -44,6 +45,7 @@ from services.storage.db import session_scope
 from services.storage.models import Document, DocumentState
 
 INFRA_RETRIES = 8
+SIZE_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
 EXIT_INFRA_DOWN = 75
 
 TERMINAL_STATE = {
@@ -123,7 +125,7 @@ class StageAgent:
                 metrics.MESSAGES.labels(self.stage, "skipped").inc()
                 log.info("redelivery skipped", document_id=event.document_id)
                 return
-            await self._with_retries(self._deliver, event, emit, started)
+            emit = await self._with_retries(self._deliver, event, emit, started)
             metrics.MESSAGES.labels(self.stage, emit.outcome).inc()
             log.info("stage done", document_id=event.document_id, outcome=emit.outcome,
                      reasons=emit.reasons or None, ms=round((time.perf_counter() - started) * 1000, 1))
@@ -152,14 +154,29 @@ class StageAgent:
         )
         return Emit(topics.DEADLETTER, letter, outcome="deadletter", reasons=[str(reason)])
 
-    async def _deliver(self, event: Event, emit: Emit, started: float) -> None:
+    async def _deliver(self, event: Event, emit: Emit, started: float) -> Emit:
+        """Send the stage's messages and record it; the emit delivered (a dead letter in place of a
+        message too large for the broker)."""
         if emit.topic in TERMINAL_STATE and self._is_terminal(event.document_id):
-            return  # a redelivered terminal step: the first one already sent and recorded it
-        for topic, message in [*emit.also, (emit.topic, emit.message)]:
-            if topic is not None and message is not None:
-                await self.app.producer.send_and_wait(
-                    topic, event.document_id.encode(), encode(message), None, None, None
-                )
+            return emit  # a redelivered terminal step: the first one already sent and recorded it
+        outgoing = [(topic, encode(message)) for topic, message in [*emit.also, (emit.topic, emit.message)]
+                    if topic is not None and message is not None]
+        too_large = next(((t, len(d)) for t, d in outgoing if len(d) > self.rt.settings.max_message_bytes), None)
+        if too_large is not None and emit.topic != topics.DEADLETTER:
+            # Checked before anything is sent: no half of a result reaches the broker.
+            emit = self._too_large(event, *too_large)
+            outgoing = [(topics.DEADLETTER, encode(emit.message))]  # type: ignore[arg-type]
+        for topic, data in outgoing:
+            try:
+                await self.app.producer.send_and_wait(topic, event.document_id.encode(), data, None, None, None)
+            except ProducerSendError as exc:  # Faust wraps every KafkaError of a send in this
+                if not isinstance(exc.__cause__, SIZE_ERRORS) or topic == topics.DEADLETTER:
+                    raise
+                # The broker's own limit is lower than ours: the same verdict.
+                emit = self._too_large(event, topic, len(data))
+                await self.app.producer.send_and_wait(topics.DEADLETTER, event.document_id.encode(),
+                                                      encode(emit.message), None, None, None)  # type: ignore[arg-type]
+                break
         with session_scope(self.engine) as s:
             crud.ensure_document(s, document_id=event.document_id, filename=event.filename or "")
             if emit.persist:
@@ -171,6 +188,12 @@ class StageAgent:
                 cpu_ms=round((CPU.get() or [0.0])[0] * 1000, 2),
             )
             self.finish(s, event, emit)
+        return emit
+
+    def _too_large(self, event: Event, topic: str, size: int) -> Emit:
+        return self.dead_letter(event, Reason.MESSAGE_TOO_LARGE,
+                                f"the {topic} message would be {size} bytes, over the broker's limit "
+                                f"of {self.rt.settings.max_message_bytes}")
 
     def finish(self, session: Session, event: Event, emit: Emit) -> None:
         """Record where the document ended, when this emit ends it; an exception enters the queue."""
@@ -199,7 +222,7 @@ class StageAgent:
         for attempt in range(1, INFRA_RETRIES + 1):
             try:
                 return await fn(*args)
-            except (TimeoutError, OperationalError, ConnectionError, KafkaError) as exc:
+            except (TimeoutError, OperationalError, ConnectionError, KafkaError, ProducerSendError) as exc:
                 get_logger(stage=self.stage).warning(
                     "infrastructure error, retrying", error=type(exc).__name__, attempt=attempt
                 )
