@@ -8,11 +8,12 @@ writes these models as JSON Schema plus an AsyncAPI document.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services import topics
 
@@ -112,6 +113,23 @@ class IncomingDocument(Contract):
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
     metadata: dict[str, str] = Field(default_factory=dict)
     submitted_at: datetime = Field(default_factory=utcnow)
+
+    @field_validator("source", "filename", "content_type")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if _CONTROL.search(value):
+            raise ValueError("control characters (NUL, line breaks ...) are not allowed")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _printable_metadata(cls, value: dict[str, str]) -> dict[str, str]:
+        if any(_CONTROL.search(k) or "\x00" in v for k, v in value.items()):
+            raise ValueError("metadata keys may not hold control characters, nor values a NUL")
+        return value
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class DocumentRef(BaseModel):

@@ -137,6 +137,9 @@ CASES: list[BadCase] = [
     BadCase("json_array", "deadletter", Reason.MESSAGE_INVALID, lambda i, d: json.dumps([i]).encode()),
     BadCase("unknown_version", "deadletter", Reason.CONTRACT_VERSION_UNSUPPORTED, _version),
     BadCase("unknown_field", "deadletter", Reason.MESSAGE_INVALID, _unknown_field),
+    # PostgreSQL refuses a NUL in text: the contract refuses it first, and the dead letter has its row.
+    BadCase("nul_in_filename", "deadletter", Reason.MESSAGE_INVALID,
+            lambda i, d: _raw(i, d).replace(f'"{i}.pdf"'.encode(), f'"{i}\\u0000.pdf"'.encode())),
     BadCase("no_content", "deadletter", Reason.CONTENT_MISSING, _no_content),
     BadCase("bad_base64", "deadletter", Reason.CONTENT_NOT_BASE64, _bad_base64),
     BadCase("checksum_mismatch", "deadletter", Reason.CHECKSUM_MISMATCH,
