@@ -19,7 +19,7 @@ from services.storage import audit, crud
 from services.storage.models import Document, User
 from services.validation.logic import check
 from services.web.auth import Admin, Anyone, Audit, Read, ReadQueue, Work
-from services.web.pages import render_png
+from services.web.pages import PageTooLarge, render_png
 
 router = APIRouter(prefix="/api")
 
@@ -116,6 +116,8 @@ def page_image(request: Request, document_id: str, number: int, who: Read) -> Re
         png = render_png(request.app.state.blobs.get(doc.blob_uri), number)
     except IndexError:
         raise HTTPException(404, "no such page") from None
+    except PageTooLarge as exc:
+        raise HTTPException(422, {"reason": "PAGE_TOO_LARGE", "message": str(exc)}) from None
     return Response(png, media_type="image/png", headers={"Cache-Control": "private, max-age=3600"})
 
 

@@ -48,6 +48,13 @@ class PageCache:
                 "words": [{"text": w.text, "bbox": list(w.bbox)} for w in page.words]}
 
 
+MAX_PIXELS = 16_000_000  # a rendered page: about 12 times an A4 page at SCALE (some 64 MB as RGBA)
+
+
+class PageTooLarge(ValueError):
+    """A page whose rendering would exceed MAX_PIXELS: refused, never allocated."""
+
+
 def render_png(data: bytes, number: int, scale: float = SCALE) -> bytes:
     import pypdfium2 as pdfium
 
@@ -55,7 +62,12 @@ def render_png(data: bytes, number: int, scale: float = SCALE) -> bytes:
     try:
         if not 1 <= number <= len(pdf):
             raise IndexError(number)
-        image = pdf[number - 1].render(scale=scale).to_pil()
+        page = pdf[number - 1]
+        width, height = page.get_size()
+        if width * height * scale * scale > MAX_PIXELS:
+            raise PageTooLarge(f"page {number} is {width:.0f} x {height:.0f} pt: over {MAX_PIXELS} pixels at "
+                               f"{scale}x; open the original instead")
+        image = page.render(scale=scale).to_pil()
         out = io.BytesIO()
         image.save(out, format="PNG", optimize=False)
         return out.getvalue()

@@ -127,3 +127,31 @@ def test_a_twenty_page_document(console: Console) -> None:
     words = console.client.get("/api/documents/long-1/pages/20/words").json()
     assert [w["text"] for w in words["words"]] == ["long", "page", "20"]
     assert console.client.get("/api/documents/long-1/pages/20.png").content.startswith(b"\x89PNG")
+
+
+def test_a_huge_page_is_refused_not_rendered(console: Console) -> None:
+    """A 20,000 pt square page (a 1.6 KB PDF) would be a 30,000 px square image: refused with a reason."""
+    import io
+    from datetime import UTC, datetime
+
+    from reportlab.pdfgen import canvas
+
+    from services.contracts import DocumentRef
+    from services.storage import crud
+    from services.storage.blobs import sha256_hex
+    from services.storage.db import session_scope
+
+    buf = io.BytesIO()
+    pdf = canvas.Canvas(buf, pagesize=(20_000, 20_000))
+    pdf.drawString(72, 720, "huge")
+    pdf.showPage()
+    pdf.save()
+    data = buf.getvalue()
+    blobs = console.client.app.state.blobs  # type: ignore[attr-defined]
+    ref = DocumentRef(document_id="huge-1", source="t", filename="huge.pdf", content_type="application/pdf",
+                      sha256=sha256_hex(data), size=len(data), blob_uri=blobs.put(data), submitted_at=datetime.now(UTC))
+    with session_scope(console.engine) as s:  # type: ignore[arg-type]
+        crud.register_document(s, ref=ref)
+    console.login("viewer")
+    refused = console.client.get("/api/documents/huge-1/pages/1.png")
+    assert refused.status_code == 422 and refused.json()["detail"]["reason"] == "PAGE_TOO_LARGE"
