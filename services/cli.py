@@ -313,64 +313,12 @@ def topics_create() -> None:
     click.echo(f"created {len(created)} topics")
 
 
-@main.group()
-def users() -> None:
-    """Console and API users."""
-
-
-@users.command("create")
-@click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice(["viewer", "operator", "labeler", "approver", "admin"]),
-              help="Repeat for several roles.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (scripts).")
-def users_create(username: str, roles: tuple[str, ...], password_stdin: bool) -> None:
-    """Create a user (the first admin, for instance); asks for the password."""
-    from services.access.users import create_user
-    from services.storage import audit
-    from services.storage.db import make_engine, session_scope, upgrade
-
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else \
-        click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    settings = get_settings()
-    upgrade(settings.db_url)
-    try:
-        with session_scope(make_engine(settings.db_url)) as s:
-            user = create_user(s, username=username, password=password, roles=list(roles))
-            audit.record(s, actor="cli", action="user.create", object_type="user", object_id=user.username,
-                         after={"roles": user.roles})
-    except ValueError as exc:
-        raise click.ClickException(str(exc)) from None
-    click.echo(f"created {username} ({', '.join(sorted(set(roles)))})")
-
-
-@users.command("token")
-@click.argument("username")
-@click.option("--name", required=True, help="What the token is for.")
-def users_token(username: str, name: str) -> None:
-    """Issue an API token (Authorization: Bearer ...) for a user; printed once."""
-    from sqlmodel import select
-
-    from services.access.users import issue_token
-    from services.storage import audit
-    from services.storage.db import make_engine, session_scope
-    from services.storage.models import User
-
-    with session_scope(make_engine(get_settings().db_url)) as s:
-        user = s.exec(select(User).where(User.username == username)).first()
-        if user is None:
-            raise click.ClickException(f"no user {username!r}")
-        token = issue_token(s, user=user, name=name)
-        audit.record(s, actor="cli", action="token.create", object_type="user", object_id=username,
-                     after={"name": name})
-    click.echo(token)
-
-
 def _more_commands() -> None:
     from labeling.cli import labels
+    from services.access.cli import users
     from services.models.cli import datasets, models, monitor, trainer
 
-    for command in (labels, trainer, monitor, models, datasets):
+    for command in (labels, trainer, monitor, models, datasets, users):
         main.add_command(command)
 
 

@@ -72,11 +72,47 @@ def start_session(session: Session, *, user: User) -> tuple[str, str]:
     return token, csrf
 
 
-def issue_token(session: Session, *, user: User, name: str) -> str:
-    """A long-lived API token (Authorization: Bearer ...), shown once."""
+TOKEN_DAYS = 90
+
+
+def issue_token(session: Session, *, user: User, name: str, days: int = TOKEN_DAYS) -> str:
+    """An API token (Authorization: Bearer ...) for an active user, shown once, expiring in ``days``."""
+    if not user.active:
+        raise UserError(f"{user.username} is deactivated")
     token = "dft_" + secrets.token_urlsafe(32)
-    session.add(Credential(token_hash=_digest(token), kind="token", user_id=user.id, name=name[:100]))
+    session.add(Credential(token_hash=_digest(token), kind="token", user_id=user.id, name=name[:100],
+                           expires_at=datetime.now(UTC) + timedelta(days=days)))
     return token
+
+
+def tokens(session: Session, *, user: User) -> list[dict]:
+    rows = session.exec(select(Credential).where(Credential.user_id == user.id, Credential.kind == "token")
+                        .order_by(Credential.created_at)).all()
+    return [{"name": r.name, "created_at": _aware(r.created_at).isoformat(),
+             "expires_at": _aware(r.expires_at).isoformat() if r.expires_at else None} for r in rows]
+
+
+def revoke_tokens(session: Session, *, user: User, name: str | None = None) -> int:
+    """Delete the user's API tokens (those of ``name``, or all); how many."""
+    query = select(Credential).where(Credential.user_id == user.id, Credential.kind == "token")
+    if name is not None:
+        query = query.where(Credential.name == name)
+    rows = session.exec(query).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)
+
+
+def set_active(session: Session, *, user: User, active: bool) -> int:
+    """(De)activate a user; deactivating ends their sessions and tokens. How many it ended."""
+    user.active = active
+    session.add(user)
+    if active:
+        return 0
+    rows = session.exec(select(Credential).where(Credential.user_id == user.id)).all()
+    for row in rows:
+        session.delete(row)
+    return len(rows)
 
 
 def resolve(session: Session, *, token: str, kind: str) -> Principal | None:

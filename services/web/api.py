@@ -52,6 +52,7 @@ class NewUser(BaseModel):
 
 class NewToken(BaseModel):
     name: str = Field(min_length=1, max_length=100)
+    days: int = Field(default=90, ge=1, le=365, description="Until it expires.")
 
 
 def normalised(fields: dict[str, Correction]) -> dict[str, FieldCorrection]:
@@ -231,9 +232,9 @@ def new_token(request: Request, body: NewToken, who: Anyone) -> dict[str, Any]:
         user = s.get(User, who.user_id)
         if user is None:
             raise HTTPException(401, "log in first")
-        token = issue_token(s, user=user, name=body.name)
+        token = issue_token(s, user=user, name=body.name, days=body.days)
         audit.record(s, actor=who.username, action="token.create", object_type="user", object_id=who.username,
-                     after={"name": body.name})
+                     after={"name": body.name, "days": body.days})
         s.commit()
-    return {"token": token, "name": body.name}
+    return {"token": token, "name": body.name, "days": body.days}
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -20,13 +21,14 @@ from sqlmodel import Session
 
 from labeling import api as labeling_api
 from labeling import pages as labeling_pages
+from services.access.throttle import LoginThrottle
 from services.monitoring import metrics
 from services.review import store
 from services.runtime import Runtime
 from services.settings import Settings
 from services.web import api, console, lifecycle, lifecycle_pages
 from services.web import outbox as outbox_sources
-from services.web.auth import LoginRequired
+from services.web.auth import Anyone, LoginRequired
 from services.web.outbox import Outbox
 from services.web.pages import PageCache
 
@@ -56,7 +58,19 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
             if outbox:
                 await outbox.stop()
 
-    app = FastAPI(title="docflow", version="0.2.0", lifespan=lifespan)
+    # The API's description is behind login like the API itself.
+    app = FastAPI(title="docflow", version="0.2.0", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url=None)
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_schema(who: Anyone) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    @app.get("/docs", include_in_schema=False)
+    def api_docs(who: Anyone) -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="docflow API")
+
+    app.state.login_throttle = LoginThrottle()
     app.state.engine, app.state.blobs, app.state.outbox = engine, rt.blobs, outbox
     app.state.ruleset, app.state.queue_policy = rt.ruleset, rt.queue_policy
     app.state.pages = PageCache(rt.blobs, settings.max_pages)

@@ -14,6 +14,7 @@ from fastapi.templating import Jinja2Templates
 from sqlmodel import Session, select
 
 from services.access.roles import Permission, Role
+from services.access.throttle import keys_for
 from services.access.users import Principal, authenticate, create_user, end_session, start_session
 from services.contracts import HEADER_FIELDS
 from services.review import store
@@ -52,13 +53,27 @@ def login(request: Request, username: Annotated[str, Form()], password: Annotate
           csrf: Annotated[str, Form()], next: Annotated[str, Form()] = "/console/queue") -> Response:
     if not csrf or csrf != request.cookies.get(LOGIN_COOKIE):
         raise HTTPException(403, "missing or wrong CSRF token")
+    throttle = request.app.state.login_throttle
+    keys = keys_for(username, request.client.host if request.client else None)
+    wait = throttle.wait(keys)
     with Session(request.app.state.engine) as s:
+        if wait > 0:  # refused before the password is checked: no scrypt for a flood of guesses
+            audit.record(s, actor=username[:100] or "-", action="login.locked", object_type="user",
+                         object_id=username[:100] or "-", after={"retry_after_s": round(wait)})
+            s.commit()
+            response = page(request, "login.html", None, csrf=csrf, next=_local(next), error="locked",
+                            minutes=max(1, round(wait / 60)))
+            response.status_code = 429
+            response.headers["Retry-After"] = str(max(1, round(wait)))
+            return response
         user = authenticate(s, username=username, password=password)
         if user is None:
+            backoff = throttle.failed(keys)
             audit.record(s, actor=username[:100] or "-", action="login.failed", object_type="user",
-                         object_id=username[:100] or "-")
+                         object_id=username[:100] or "-", after={"locked_for_s": round(backoff)} if backoff else None)
             s.commit()
             return RedirectResponse(f"/login?error=1&next={quote(_local(next))}", 303)
+        throttle.succeeded(keys[0])
         token, _ = start_session(s, user=user)
         audit.record(s, actor=user.username, action="login", object_type="user", object_id=user.username)
         s.commit()

@@ -29,6 +29,8 @@ CALLS = [
     ("GET", "/", "/", None, EVERYONE),
     ("GET", "/login", "/login", None, EVERYONE),
     ("GET", "/api/me", "/api/me", None, LOGGED_IN),
+    ("GET", "/openapi.json", "/openapi.json", None, LOGGED_IN),
+    ("GET", "/docs", "/docs", None, LOGGED_IN),
     ("GET", "/api/documents", "/api/documents", None, READERS),
     ("GET", "/api/documents/{document_id}", f"/api/documents/{EXC}", None, READERS),
     ("GET", "/api/documents/{document_id}/pages/{number}.png", f"/api/documents/{EXC}/pages/1.png", None, READERS),
