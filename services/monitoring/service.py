@@ -16,6 +16,7 @@ from services.models import store as registry
 from services.models.registry import Status
 from services.models.rollout import served_names
 from services.monitoring.monitor import Arm, alerts, judge_canary, judge_shadow, run_checks
+from services.monitoring.privacy import public_scope
 from services.runtime import Runtime
 from services.storage.db import session_scope
 from services.storage.lifecycle import AlertRecord, DriftCheck, ModelOutput, ModelRecord, Observation
@@ -67,10 +68,11 @@ class Monitor:
                                  evidence=c.evidence))
             raised = [a for a in alerts(checks) if self._raise(s, a, run, now, policy.drift.cooldown_minutes)]
             actions = self._rollout(s, now)
-        for alert in raised:
-            self.log.warning("drift alert", scope=alert["scope"], summary=alert["summary"])
+        for alert in raised:  # no vendor's name in a log: its scope by pseudonym, the summary behind login
+            self.log.warning("drift alert", scope=public_scope(alert["scope"]), kind=alert["kind"],
+                             severity=alert["severity"])
         return {"run": run, "checks": len(checks), "drifted": sum(c.drift for c in checks),
-                "alerts": [a["scope"] for a in raised], "rollout": actions}
+                "alerts": [public_scope(a["scope"]) for a in raised], "rollout": actions}
 
     def _raise(self, s: Session, alert: dict, run: int, now: datetime, cooldown_minutes: float) -> bool:
         recent = s.exec(select(AlertRecord).where(
