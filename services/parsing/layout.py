@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import itertools
 
 from services.contracts import BBox, Line, Word
@@ -24,17 +25,18 @@ def group_lines(words: list[Word], *, gap_factor: float = 3.0) -> list[Line]:
     """
     order = sorted(range(len(words)), key=lambda i: (words[i].bbox[1], words[i].bbox[0]))
     rows: list[list[int]] = []
-    centre: list[float] = []
+    by_centre: list[tuple[float, int]] = []  # (row centre, row number), sorted: the rows near a word by bisection
     for i in order:
         _x0, top, _x1, bottom = words[i].bbox
         mid, half = (top + bottom) / 2, max((bottom - top) / 2, 1.0)
-        for r, c in enumerate(centre):
-            if abs(c - mid) <= half:
-                rows[r].append(i)
-                break
+        lo = bisect.bisect_left(by_centre, (mid - half - 1e-6, -1))
+        hi = bisect.bisect_right(by_centre, (mid + half + 1e-6, len(rows)))
+        near = [r for c, r in by_centre[lo:hi] if abs(c - mid) <= half]
+        if near:  # the first row made of those near enough, as a scan of every row would find it
+            rows[min(near)].append(i)
         else:
+            bisect.insort(by_centre, (mid, len(rows)))
             rows.append([i])
-            centre.append(mid)
     lines: list[Line] = []
     for row in rows:
         row.sort(key=lambda i: words[i].bbox[0])

@@ -80,3 +80,56 @@ def test_scanned_pages_are_read_by_ocr() -> None:
     hits = [w for w in doc.pages[0].words if w.text == number["text"]]
     assert hits, "the invoice number was not read"
     assert max(abs(a - b) for a, b in zip(hits[0].bbox, number["bbox"], strict=True)) < 6
+
+
+def _group_lines_by_scanning(words, gap_factor=3.0):  # type: ignore[no-untyped-def]
+    """The former quadratic grouping (every word against every row), kept as the reference."""
+    import itertools
+
+    from services.parsing.layout import _line
+
+    order = sorted(range(len(words)), key=lambda i: (words[i].bbox[1], words[i].bbox[0]))
+    rows, centre = [], []
+    for i in order:
+        _x0, top, _x1, bottom = words[i].bbox
+        mid, half = (top + bottom) / 2, max((bottom - top) / 2, 1.0)
+        for r, c in enumerate(centre):
+            if abs(c - mid) <= half:
+                rows[r].append(i)
+                break
+        else:
+            rows.append([i])
+            centre.append(mid)
+    lines = []
+    for row in rows:
+        row.sort(key=lambda i: words[i].bbox[0])
+        height = sum(words[i].bbox[3] - words[i].bbox[1] for i in row) / len(row)
+        segment = [row[0]]
+        for prev, cur in itertools.pairwise(row):
+            if words[cur].bbox[0] - words[prev].bbox[2] > gap_factor * height:
+                lines.append(_line(words, segment))
+                segment = [cur]
+            else:
+                segment.append(cur)
+        lines.append(_line(words, segment))
+    lines.sort(key=lambda ln: (round(ln.bbox[1]), ln.bbox[0]))
+    return lines
+
+
+def test_line_grouping_by_bisection_is_the_scan_it_replaced() -> None:
+    """Rows found by bisection over their centres, not by scanning every row: the same lines on
+    random pages (mixed heights, overlapping rows), and a page of 40,000 rows in linear-log time."""
+    import random
+
+    from services.contracts import Word
+    from services.parsing.layout import group_lines
+
+    rng = random.Random(7)
+    for _ in range(200):
+        words = []
+        for n in range(rng.randint(1, 120)):
+            x, y, h = rng.uniform(0, 500), rng.uniform(0, 800), rng.choice([0.5, 2, 6, 9, 9, 10, 12, 24])
+            words.append(Word(text=f"w{n}", bbox=(x, y, x + rng.uniform(5, 60), y + h)))
+        assert group_lines(words) == _group_lines_by_scanning(words)
+    flood = [Word(text="x", bbox=(10, 2.5 * n, 20, 2.5 * n + 2)) for n in range(40_000)]
+    assert len(group_lines(flood)) == 40_000
