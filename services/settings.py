@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     inline_content_limit: int = 512 * 1024
     max_pages: int = 50
     max_message_bytes: int = 8 * 1024 * 1024
+    # A document delivered to a stage this often without the stage finishing (it killed the worker
+    # each time) is dead-lettered as POISON instead of delivered again.
+    max_deliveries: int = 3
     regex_timeout_s: float = 0.25
 
     @cached_property
