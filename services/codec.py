@@ -25,6 +25,8 @@ def decode(model: type[C], raw: bytes | None) -> C:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ContractError(Reason.MESSAGE_INVALID, f"not JSON: {exc.__class__.__name__}") from None
+    except RecursionError:
+        raise ContractError(Reason.MESSAGE_INVALID, "JSON nested too deep") from None
     if not isinstance(data, dict):
         raise ContractError(Reason.MESSAGE_INVALID, "not a JSON object")
     version = str(data.get("contract_version", "1.0"))

@@ -6,6 +6,7 @@ A reader turns bytes into ``Page`` objects (words with boxes; lines are built by
 
 from __future__ import annotations
 
+import contextlib
 import io
 from typing import Protocol
 
@@ -44,7 +45,7 @@ class PdfplumberReader:
             raise UnreadableDocument(Reason.PDF_CORRUPT, f"unreadable PDF: {type(cause).__name__}") from None
         except (PDFSyntaxError, ValueError, KeyError, TypeError, AssertionError) as exc:
             raise UnreadableDocument(Reason.PDF_CORRUPT, f"unreadable PDF: {type(exc).__name__}") from None
-        with pdf:
+        try:
             try:
                 count = len(pdf.pages)
             except Exception as exc:  # pdfminer raises many types on broken page trees
@@ -77,6 +78,9 @@ class PdfplumberReader:
                     )
                 )
             return pages
+        finally:  # closing walks the page tree again: a broken one must not fail the close
+            with contextlib.suppress(Exception):
+                pdf.close()
 
 
 DEFAULT_READER: Reader = PdfplumberReader()

@@ -88,6 +88,28 @@ ZERO_PAGE_PDF = (
 )
 
 
+def deep_page_tree(depth: int, mark: str) -> bytes:
+    """A page tree nested ``depth`` deep: each /Pages node's only kid is the next one."""
+    objects = [b"<</Type/Catalog/Pages 2 0 R>>"]
+    for n in range(depth):
+        objects.append(b"<</Type/Pages/Kids[%d 0 R]/Count 1%s>>" % (n + 3, b"" if n else b"/MediaBox[0 0 612 792]"))
+    objects.append(b"<</Type/Page/Parent %d 0 R>>" % (depth + 1))
+    out, offsets = bytearray(b"%PDF-1.4\n%" + mark.encode() + b"\n"), []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj" % n + body + b"endobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _deep_json(document_id: str, data: bytes) -> bytes:
+    nested = b"[" * 5000 + b"]" * 5000
+    return b'{"document_id": "' + document_id.encode() + b'", "source": "t", "metadata": ' + nested + b"}"
+
+
 def _zero_pages(document_id: str, data: bytes) -> bytes:
     return _raw(document_id, ZERO_PAGE_PDF.replace(b"trailer", b"%" + document_id.encode() + b"\ntrailer"))
 
@@ -135,6 +157,8 @@ CASES: list[BadCase] = [
     BadCase("broken_json", "deadletter", Reason.MESSAGE_INVALID, _broken_json),
     BadCase("not_json", "deadletter", Reason.MESSAGE_INVALID, lambda i, d: b"\x00\x01binary garbage " + i.encode()),
     BadCase("json_array", "deadletter", Reason.MESSAGE_INVALID, lambda i, d: json.dumps([i]).encode()),
+    BadCase("deep_json", "deadletter", Reason.MESSAGE_INVALID, _deep_json),
+    BadCase("deep_page_tree", "deadletter", Reason.PDF_CORRUPT, lambda i, d: _raw(i, deep_page_tree(5000, i))),
     BadCase("unknown_version", "deadletter", Reason.CONTRACT_VERSION_UNSUPPORTED, _version),
     BadCase("unknown_field", "deadletter", Reason.MESSAGE_INVALID, _unknown_field),
     # PostgreSQL refuses a NUL in text: the contract refuses it first, and the dead letter has its row.
