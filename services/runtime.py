@@ -94,6 +94,7 @@ class Runtime:
         current = self.registry.current
         return Context(
             templates=current.by_id, versions=current.every, regex_timeout_s=self.settings.regex_timeout_s,
+            regex_budget_s=self.settings.regex_budget_s,
             model=self.model, blobs=self.blobs, generic=self.generic, rank=self.settings.rank,
             model_only_floor=self.settings.model_only_floor,
         )

@@ -73,6 +73,7 @@ class Settings(BaseSettings):
     # each time) is dead-lettered as POISON instead of delivered again.
     max_deliveries: int = 3
     regex_timeout_s: float = 0.25
+    regex_budget_s: float = 2.0  # every regex search of one document together (extraction)
 
     @cached_property
     def blob_root(self) -> Path:

@@ -27,7 +27,9 @@ TYPE_OF = {
 Layout = dict[str, tuple[float, float]]
 PATTERNS = {
     "text": r"[A-Za-z0-9][\w\-/.]*",
-    "amount": r"-?\d{1,3}(?:[ .,'\u00a0]?\d{3})*[.,]\d{2}",
+    # Thousands grouped by one separator, or none at all: never both optional (the digits of a long
+    # number could then be split every which way, and a search backtrack for seconds).
+    "amount": r"-?(?:\d{1,3}(?:[ .,'\u00a0]\d{3})+|\d+)[.,]\d{2}",
     "currency": r"\b[A-Z]{3}\b|[€£$]",
     "iban": r"[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}",
 }

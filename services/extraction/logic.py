@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.contracts import ClassifiedDocument, EInvoice, ExtractedDocument, FieldValue, LineItem, Page
-from services.extraction.rules import RULE_CONFIDENCE, extract_field, extract_line_items
+from services.extraction.rules import RULE_CONFIDENCE, budget, extract_field, extract_line_items
 from services.extraction.templates import Template
 from services.validation.identifiers import VAT_FORMATS, iban_is_valid, vat_is_valid
 
@@ -23,6 +23,7 @@ STAGE = "extract"
 class Context:
     templates: dict[str, Template]
     regex_timeout_s: float = 0.25
+    regex_budget_s: float = 2.0  # all the regex searches of one document together
     # Every known version by (id, version): the version detection named is the one extraction reads,
     # even when a newer one was published between the two stages.
     versions: dict[tuple[str, int], Template] = field(default_factory=dict)
@@ -237,6 +238,11 @@ def merge(first: FieldValue | None, second: FieldValue | None, *, strict: bool =
 
 
 def extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
+    with budget(ctx.regex_budget_s):  # every regex search of this document together
+        return _extract(doc, ctx)
+
+
+def _extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
     embedded = embedded_einvoice(doc, ctx)
     fields: dict[str, FieldValue] = dict(embedded[0]) if embedded else {}
     items: list[LineItem] = list(embedded[1]) if embedded else []

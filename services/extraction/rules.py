@@ -7,6 +7,10 @@ first anchor occurrence that yields a valid value wins; its page, box and raw te
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import regex
@@ -114,11 +118,36 @@ def below(anchor: Span, max_distance: float) -> Span | None:
     return Span(anchor.page, row)
 
 
+# The regex time one document may spend in all its searches together (set per document by the
+# extraction, ``budget``): each search has its own timeout too, but a page of pathological spans
+# would otherwise spend that timeout once per span and anchor (a 3 KB PDF had taken 112 s).
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("docflow_regex_deadline", default=None)
+
+
+@contextlib.contextmanager
+def budget(seconds: float) -> Iterator[None]:
+    """Every regex search inside shares ``seconds``; once spent, the rest find nothing."""
+    token = _DEADLINE.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _DEADLINE.reset(token)
+
+
+def remaining(timeout: float) -> float:
+    """The time a search may take: its own timeout, or what the document's budget has left (0: none)."""
+    deadline = _DEADLINE.get()
+    return timeout if deadline is None else max(0.0, min(timeout, deadline - time.monotonic()))
+
+
 def _match(span: Span, rule: FieldRule, options: Options, timeout: float) -> tuple[str, str, Span] | None:
     text = span.text
     if rule.pattern:
+        allowed = remaining(timeout)
+        if allowed <= 0:
+            return None
         try:
-            found = regex.search(rule.pattern, text, flags=regex.IGNORECASE, timeout=timeout)
+            found = regex.search(rule.pattern, text, flags=regex.IGNORECASE, timeout=allowed)
         except TimeoutError:
             return None
         if not found:

@@ -10,6 +10,7 @@ import regex
 from services.extraction.normalise import normalise_amount, normalise_date
 from services.extraction.ranking.layout import Match, PageLayout, labels_of
 from services.extraction.ranking.lexicon import label_score
+from services.extraction.rules import remaining
 
 _MONTH = r"[^\W\d_]{3,10}\.?"
 DATE = regex.compile(
@@ -57,8 +58,11 @@ def find(layouts: list[PageLayout], kind: str, *, budget: int = 4000) -> list[Ca
     out: list[Candidate] = []
     for layout in layouts:
         for seg in layout.segments:
+            allowed = remaining(REGEX_TIMEOUT_S)  # and the document's budget, shared with the rules engine
+            if allowed <= 0:
+                return out
             try:  # bounded work per segment: a pathological one is passed over, never a failed document
-                found = list(pattern.finditer(seg.text[:MAX_SEGMENT], timeout=REGEX_TIMEOUT_S))
+                found = list(pattern.finditer(seg.text[:MAX_SEGMENT], timeout=allowed))
             except TimeoutError:
                 continue
             for m in found:

@@ -108,3 +108,33 @@ def test_digit_runs_too_long_for_an_amount() -> None:
     for raw in ("1" * 40, "4000001123452 4000001987658 12,00 99999999999999"):
         with pytest.raises(ValueError):
             normalise_amount(raw)
+
+
+def test_a_document_s_regex_searches_share_one_budget() -> None:
+    """Inside ``budget``, a search may take what is left of the document's time and none once it is
+    spent (the field is then not read: the document goes on, to a person if a required field is
+    missing); outside, each search has its own timeout."""
+    import time
+
+    from services.extraction.rules import budget, remaining
+
+    assert remaining(0.25) == 0.25
+    with budget(1.0):
+        assert 0.9 < remaining(5.0) <= 1.0 and remaining(0.25) == 0.25
+    with budget(0.05):
+        time.sleep(0.06)
+        assert remaining(0.25) == 0.0
+    assert remaining(0.25) == 0.25
+
+
+def test_the_generic_amount_pattern_groups_thousands_one_way() -> None:
+    """The generic amount pattern groups thousands by one separator or none: a 2,000-digit run beside
+    "Total" is no amount (the former pattern's optional separator let a search split it every way)."""
+    import regex
+    import yaml
+
+    rules = yaml.safe_load((Path(__file__).resolve().parents[3] / "rules" / "generic.yaml").read_text())
+    pattern = rules["fields"]["total_amount"]["pattern"]
+    assert regex.search(pattern, "1" * 2000 + " EUR", timeout=1.0) is None
+    assert [regex.search(pattern, t).group(0) for t in ("1.234,56", "1 234.56", "1234,56", "-12.00")] == [
+        "1.234,56", "1 234.56", "1234,56", "-12.00"]
