@@ -37,6 +37,11 @@ def group_lines(words: list[Word], *, gap_factor: float = 3.0) -> list[Line]:
         else:
             bisect.insort(by_centre, (mid, len(rows)))
             rows.append([i])
+    return split_rows(words, rows, gap_factor)
+
+
+def split_rows(words: list[Word], rows: list[list[int]], gap_factor: float) -> list[Line]:
+    """Rows of words to lines: a gap of ``gap_factor`` word heights starts a new one; in reading order."""
     lines: list[Line] = []
     for row in rows:
         row.sort(key=lambda i: words[i].bbox[0])

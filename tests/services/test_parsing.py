@@ -83,10 +83,8 @@ def test_scanned_pages_are_read_by_ocr() -> None:
 
 
 def _group_lines_by_scanning(words, gap_factor=3.0):  # type: ignore[no-untyped-def]
-    """The former quadratic grouping (every word against every row), kept as the reference."""
-    import itertools
-
-    from services.parsing.layout import _line
+    """The former quadratic row finding (every word against every row), kept as the reference."""
+    from services.parsing.layout import split_rows
 
     order = sorted(range(len(words)), key=lambda i: (words[i].bbox[1], words[i].bbox[0]))
     rows, centre = [], []
@@ -100,20 +98,7 @@ def _group_lines_by_scanning(words, gap_factor=3.0):  # type: ignore[no-untyped-
         else:
             rows.append([i])
             centre.append(mid)
-    lines = []
-    for row in rows:
-        row.sort(key=lambda i: words[i].bbox[0])
-        height = sum(words[i].bbox[3] - words[i].bbox[1] for i in row) / len(row)
-        segment = [row[0]]
-        for prev, cur in itertools.pairwise(row):
-            if words[cur].bbox[0] - words[prev].bbox[2] > gap_factor * height:
-                lines.append(_line(words, segment))
-                segment = [cur]
-            else:
-                segment.append(cur)
-        lines.append(_line(words, segment))
-    lines.sort(key=lambda ln: (round(ln.bbox[1]), ln.bbox[0]))
-    return lines
+    return split_rows(words, rows, gap_factor)
 
 
 def test_line_grouping_by_bisection_is_the_scan_it_replaced() -> None:
