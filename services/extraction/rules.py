@@ -120,24 +120,29 @@ def below(anchor: Span, max_distance: float) -> Span | None:
 
 # The regex time one document may spend in all its searches together (set per document by the
 # extraction, ``budget``): each search has its own timeout too, but a page of pathological spans
-# would otherwise spend that timeout once per span and anchor (a 3 KB PDF had taken 112 s).
-_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("docflow_regex_deadline", default=None)
+# would otherwise spend that timeout once per span and anchor (a 3 KB PDF had taken 112 s). The
+# budget counts the CPU time of the extraction's thread, so a loaded machine does not spend it.
+_BUDGET: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar("docflow_regex_budget",
+                                                                                     default=None)
 
 
 @contextlib.contextmanager
 def budget(seconds: float) -> Iterator[None]:
-    """Every regex search inside shares ``seconds``; once spent, the rest find nothing."""
-    token = _DEADLINE.set(time.monotonic() + seconds)
+    """Every regex search inside shares ``seconds`` of CPU; once spent, the rest find nothing."""
+    token = _BUDGET.set((time.thread_time(), seconds))
     try:
         yield
     finally:
-        _DEADLINE.reset(token)
+        _BUDGET.reset(token)
 
 
 def remaining(timeout: float) -> float:
     """The time a search may take: its own timeout, or what the document's budget has left (0: none)."""
-    deadline = _DEADLINE.get()
-    return timeout if deadline is None else max(0.0, min(timeout, deadline - time.monotonic()))
+    found = _BUDGET.get()
+    if found is None:
+        return timeout
+    started, seconds = found
+    return max(0.0, min(timeout, seconds - (time.thread_time() - started)))
 
 
 def _match(span: Span, rule: FieldRule, options: Options, timeout: float) -> tuple[str, str, Span] | None:
