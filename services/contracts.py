@@ -84,7 +84,6 @@ class Reason(StrEnum):
     # any stage
     MESSAGE_INVALID = "MESSAGE_INVALID"
     MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
-    POISON = "POISON"
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 

@@ -69,9 +69,6 @@ class Settings(BaseSettings):
     inline_content_limit: int = 512 * 1024
     max_pages: int = 50
     max_message_bytes: int = 8 * 1024 * 1024
-    # A document delivered to a stage this often without the stage finishing (it killed the worker
-    # each time) is dead-lettered as POISON instead of delivered again.
-    max_deliveries: int = 3
     regex_timeout_s: float = 0.25
     regex_budget_s: float = 2.0  # every regex search of one document together (extraction)
 

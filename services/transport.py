@@ -17,7 +17,6 @@ offset, so the event is redelivered once the worker is back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import os
 import time
@@ -54,12 +53,6 @@ TERMINAL_STATE = {
     topics.EXCEPTIONS: DocumentState.EXCEPTION,
     topics.DEADLETTER: DocumentState.DEADLETTER,
 }
-
-
-class Poison(Exception):
-    def __init__(self, deliveries: int):
-        super().__init__(deliveries)
-        self.deliveries = deliveries
 
 
 @dataclass
@@ -118,15 +111,8 @@ class StageAgent:
         return None if self.already_done(event.document_id) else message
 
     def already_done(self, document_id: str) -> bool:
-        """Whether this stage ran for the document; if not, this delivery is counted (committed before
-        the work), and one past ``max_deliveries`` raises Poison instead."""
         with session_scope(self.engine) as s:
-            if crud.stage_done(s, document_id=document_id, stage=self.done_marker):
-                return True
-            attempts = crud.count_attempt(s, document_id=document_id, stage=self.stage)
-        if attempts > self.rt.settings.max_deliveries:
-            raise Poison(attempts - 1)
-        return False
+            return crud.stage_done(s, document_id=document_id, stage=self.done_marker)
 
     async def handle(self, key: bytes | None, raw: bytes | None) -> None:
         started = time.perf_counter()
@@ -151,11 +137,6 @@ class StageAgent:
             return await self.process(event)
         except UnreadableDocument as exc:
             return self.dead_letter(event, exc.reason, exc.message, stage=exc.stage or self.stage)
-        except Poison as exc:
-            get_logger(stage=self.stage, document_id=event.document_id).error("poison document",
-                                                                              deliveries=exc.deliveries)
-            return self.dead_letter(event, Reason.POISON, f"delivered to {self.stage} {exc.deliveries} times without "
-                                    "the stage finishing (it stopped the worker each time)")
         except (OperationalError, ConnectionError, KafkaError):
             raise
         except Exception as exc:  # a bug must not lose the document: dead-letter it, with its type
@@ -248,9 +229,6 @@ class StageAgent:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
         get_logger(stage=self.stage).critical("infrastructure down; stopping without committing")
-        if args and isinstance(args[0], Event):  # the redelivery to come is the infrastructure's, not the document's
-            with contextlib.suppress(Exception), session_scope(self.engine) as s:
-                crud.forgive_attempt(s, document_id=args[0].document_id, stage=self.stage)
         os._exit(EXIT_INFRA_DOWN)
 
 

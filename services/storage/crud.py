@@ -11,7 +11,6 @@ from sqlmodel import Session, select
 
 from services.contracts import DocumentRef, FieldValue, Label
 from services.storage.models import (
-    DeliveryAttempt,
     Document,
     DocumentState,
     ExceptionRecord,
@@ -74,23 +73,6 @@ def ensure_document(session: Session, *, document_id: str, source: str = "", fil
          "state": DocumentState.RECEIVED, "created_at": _now(), "updated_at": _now()},
         ["document_id"],
     )
-
-
-def count_attempt(session: Session, *, document_id: str, stage: str) -> int:
-    """One more delivery of the document to the stage; how many there have been, this one included."""
-    insert_ignore(session, DeliveryAttempt, {"document_id": document_id, "stage": stage, "attempts": 0,
-                                             "last_at": _now()}, ["document_id", "stage"])
-    table = DeliveryAttempt.__table__  # type: ignore[attr-defined]
-    where = (table.c.document_id == document_id) & (table.c.stage == stage)
-    session.connection().execute(table.update().where(where).values(attempts=table.c.attempts + 1, last_at=_now()))
-    return int(session.connection().execute(select(table.c.attempts).where(where)).scalar_one())
-
-
-def forgive_attempt(session: Session, *, document_id: str, stage: str) -> None:
-    """Take back the delivery counted last (the worker stops for the infrastructure, not the document)."""
-    table = DeliveryAttempt.__table__  # type: ignore[attr-defined]
-    where = (table.c.document_id == document_id) & (table.c.stage == stage) & (table.c.attempts > 0)
-    session.connection().execute(table.update().where(where).values(attempts=table.c.attempts - 1))
 
 
 def stage_done(session: Session, *, document_id: str, stage: str) -> bool:

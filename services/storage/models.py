@@ -253,16 +253,3 @@ class TemplateEventRecord(SQLModel, table=True):
     author: str = Field(max_length=100)
     at: datetime = Field(default_factory=_now)
     published_at: datetime | None = Field(default=None, index=True)
-
-
-class DeliveryAttempt(SQLModel, table=True):
-    """How many times a stage began a document without finishing it: counted before the work, so a
-    document that kills its worker (out of memory, a crash in a library) is counted too, and after
-    ``max_deliveries`` it is dead-lettered as POISON instead of redelivered for ever."""
-
-    __tablename__ = "delivery_attempts"
-
-    document_id: str = Field(primary_key=True, max_length=128)
-    stage: str = Field(primary_key=True, max_length=40)
-    attempts: int = 0
-    last_at: datetime = Field(default_factory=_now)
