@@ -99,6 +99,8 @@ class Trainer:
         with session_scope(self.rt.engine) as s:
             job = store.active(s)
             if job is None:
+                if store.reviews_in_flight(s, datetime.now(UTC)):
+                    return  # decisions taken but not yet applied: their corrections belong in the dataset
                 decision = decide(store.pending(s), self.rt.model_policy.retrain, datetime.now(UTC))
                 if decision is None:
                     return

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from services.contracts import Label, MonitoringAlert
 from services.storage import audit
 from services.storage.lifecycle import Observation, TrainingJob, TriggerSignal
-from services.storage.models import Document
+from services.storage.models import Document, ReviewRecord
 from services.trainer.triggers import Decision, Signals
 
 ACTIVE = ("queued", "running")
@@ -40,6 +40,20 @@ def record_alert(s: Session, alert: MonitoringAlert) -> bool:
                                     if alert.scope.startswith("vendor:") else None,
                                     detail={"kind": alert.kind, "scope": alert.scope, "summary": alert.summary},
                                     at=alert.raised_at))
+
+
+# A decision the review stage has not applied within this long is not waited for (a stage down
+# must not hold retraining back for ever).
+REVIEW_WAIT = timedelta(minutes=5)
+
+
+def reviews_in_flight(s: Session, now: datetime) -> bool:
+    """Operator decisions taken in the console (within REVIEW_WAIT) that the review stage has not
+    applied yet: a dataset cut now would miss their corrections, which are labelled with the time
+    they were taken but written when applied."""
+    return s.exec(select(ReviewRecord.decision_id).where(
+        col(ReviewRecord.applied_at).is_(None), ReviewRecord.created_at >= now - REVIEW_WAIT).limit(1)).first() \
+        is not None
 
 
 def pending(s: Session) -> Signals:
