@@ -20,13 +20,12 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from labeling import onboarding, store
-from labeling.labels import document_options, template_id_for, words_inside
-from services.contracts import HEADER_FIELDS, ClassifiedDocument, FieldValue, Page
+from labeling.labels import document_options, field_type, suggest, template_id_for
+from services.contracts import ClassifiedDocument, FieldValue, Page
 from services.extraction import registry
 from services.extraction.normalise import NORMALISERS
 from services.extraction.ranking.lexicon import fold
 from services.extraction.templates import Template, to_yaml
-from services.parsing.layout import union
 from services.storage import audit
 from services.storage.models import LabelSet, TemplateVersion
 
@@ -57,35 +56,17 @@ class Lesson:
 
 
 def labels_from(fields: dict[str, FieldValue], pages: list[Page]) -> list[dict[str, Any]]:
-    """A label per e-invoice value the print shows: the XML's value, the printed words at its place.
-    The printed words must read back to that value (the labeling view's normalisers, with the
-    separator and date order the document's other values settle), or the field is left out."""
-    picked: dict[str, list] = {}
-    for name in HEADER_FIELDS:
-        fv = fields.get(name)
-        if fv is None or not fv.source.startswith("einvoice:") or not fv.page or not fv.bbox:
-            continue
-        if not 1 <= fv.page <= len(pages):
-            continue
-        words = words_inside(pages[fv.page - 1], fv.bbox)
-        if words:
-            picked[name] = words
-    texts = {name: " ".join(w.text for w in words) for name, words in picked.items()}
-    options = document_options(texts)
-    labels = []
-    for name, words in picked.items():
-        value = fields[name].value
-        if not _reads_back(name, texts[name], value, options):
-            continue
-        labels.append({"field": name, "value": value, "text": texts[name], "page": fields[name].page,
-                       "bbox": [round(v, 2) for v in union([w.bbox for w in words])],
-                       "words": [{"text": w.text, "bbox": [round(v, 2) for v in w.bbox]} for w in words]})
-    return labels
+    """A label per e-invoice value the print shows: the XML's value, the printed words at its place
+    (as the labeling view pre-fills them, ``suggest``). The printed words must read back to that
+    value (the labeling view's normalisers, with the separator and date order the document's other
+    values settle), or the field is left out."""
+    located = {name: fv.model_dump() for name, fv in fields.items() if fv.source.startswith("einvoice:")}
+    labels = suggest(located, pages)
+    options = document_options({lab["field"]: lab["text"] for lab in labels})
+    return [lab for lab in labels if _reads_back(lab["field"], lab["text"], lab["value"], options)]
 
 
 def _reads_back(name: str, text: str, value: str | None, options: Any) -> bool:
-    from labeling.labels import field_type
-
     kind = field_type(name)
     if kind in ("text", "vat_id", "iban") or value is None:
         return True  # located by containment: the words hold the value

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from services.contracts import ClassifiedDocument, EInvoice, ExtractedDocument, FieldValue, LineItem, Page
-from services.extraction.rules import RULE_CONFIDENCE, budget, extract_field, extract_line_items
+from services.extraction.regex_budget import budget
+from services.extraction.rules import RULE_CONFIDENCE, extract_field, extract_line_items
 from services.extraction.templates import Template
 from services.validation.identifiers import VAT_FORMATS, iban_is_valid, vat_is_valid
 
@@ -227,7 +228,8 @@ def merge(first: FieldValue | None, second: FieldValue | None, *, strict: bool =
             "confidence": round(1 - (1 - first.confidence) * (1 - second.confidence), 4),
             "source": f"{first.source}+{second.source}",
         })
-    if second.confidence <= first.confidence and not (strict and not second.source.startswith("model:")):
+    questions = second.confidence > first.confidence or (strict and not second.source.startswith("model:"))
+    if not questions:
         # A less sure reader that disagrees is no evidence against the first: the template read its
         # vendor's layout, the ranking weighs labels and arithmetic the generic rules and the model
         # (trained on synthetic layouts) see only in part. On real invoices the model's disagreement

@@ -7,10 +7,6 @@ first anchor occurrence that yields a valid value wins; its page, box and raw te
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import regex
@@ -18,6 +14,7 @@ import regex
 from services.contracts import FieldValue, LineItem, Page, Word
 from services.extraction.currencies import ISO_4217, SYMBOLS
 from services.extraction.normalise import NORMALISERS, normalise_amount
+from services.extraction.regex_budget import remaining
 from services.extraction.templates import FieldRule, LineItemRule, Options, Template
 from services.parsing.layout import group_lines, union
 
@@ -116,33 +113,6 @@ def below(anchor: Span, max_distance: float) -> Span | None:
     row = [i for i in column if anchor.page.words[i].bbox[1] - first_top <= height / 2]
     row.sort(key=lambda i: anchor.page.words[i].bbox[0])
     return Span(anchor.page, row)
-
-
-# The regex time one document may spend in all its searches together (set per document by the
-# extraction, ``budget``): each search has its own timeout too, but a page of pathological spans
-# would otherwise spend that timeout once per span and anchor (a 3 KB PDF had taken 112 s). The
-# budget counts the CPU time of the extraction's thread, so a loaded machine does not spend it.
-_BUDGET: contextvars.ContextVar[tuple[float, float] | None] = contextvars.ContextVar("docflow_regex_budget",
-                                                                                     default=None)
-
-
-@contextlib.contextmanager
-def budget(seconds: float) -> Iterator[None]:
-    """Every regex search inside shares ``seconds`` of CPU; once spent, the rest find nothing."""
-    token = _BUDGET.set((time.thread_time(), seconds))
-    try:
-        yield
-    finally:
-        _BUDGET.reset(token)
-
-
-def remaining(timeout: float) -> float:
-    """The time a search may take: its own timeout, or what the document's budget has left (0: none)."""
-    found = _BUDGET.get()
-    if found is None:
-        return timeout
-    started, seconds = found
-    return max(0.0, min(timeout, seconds - (time.thread_time() - started)))
 
 
 def _match(span: Span, rule: FieldRule, options: Options, timeout: float) -> tuple[str, str, Span] | None:

@@ -116,7 +116,7 @@ def test_a_document_s_regex_searches_share_one_budget() -> None:
     missing); outside, each search has its own timeout."""
     import time
 
-    from services.extraction.rules import budget, remaining
+    from services.extraction.regex_budget import budget, remaining
 
     assert remaining(0.25) == 0.25
     with budget(1.0):
