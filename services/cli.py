@@ -44,6 +44,9 @@ def worker() -> None:
     configure(settings.log_level, settings.log_format)
     if not settings.broker:
         raise click.UsageError("DOCFLOW_BROKER must name the Kafka bootstrap servers")
+    from services.inflight import settle
+
+    settle(settings, settings.broker)  # what the workers before this one died of
     app = create_app(settings)
     if settings.metrics_port:
         from prometheus_client import start_http_server
@@ -77,13 +80,10 @@ def submit(paths: tuple[Path, ...], wait: bool, timeout: float, source: str) -> 
     """Publish files (or every file under folders) to documents.incoming."""
     from services import client
     from services.codec import encode
-    from services.storage.blobs import BlobStore
 
     settings = get_settings()
     bootstrap = client.broker_address(settings)
-    files = client.expand(paths)
-    blobs = BlobStore(settings.blob_root)
-    envelopes = [(client.envelope_for(f, settings, source, blobs), f) for f in files]
+    envelopes = client.store_first(client.expand(paths), settings, source)
     by_id = {env.document_id: f for env, f in envelopes}
     messages = [(env.document_id or "", encode(env)) for env, _ in envelopes]
     with click.progressbar(length=len(messages), label="submitting", file=sys.stderr) as bar:
@@ -96,7 +96,7 @@ def submit(paths: tuple[Path, ...], wait: bool, timeout: float, source: str) -> 
         click.echo(json.dumps({"document_id": result.document_id, "file": str(by_id[result.document_id]),
                                "state": result.state, "reasons": result.reasons}))
 
-    missing = client.run(client.wait_terminal(bootstrap, set(by_id), timeout, show))
+    missing = client.wait_stored(settings, set(by_id), timeout, show)
     for doc_id in sorted(missing):
         click.echo(json.dumps({"document_id": doc_id, "file": str(by_id[doc_id]), "state": "pending",
                                "reasons": ["TIMEOUT"]}))
@@ -317,8 +317,9 @@ def _more_commands() -> None:
     from labeling.cli import labels
     from services.access.cli import users
     from services.models.cli import datasets, models, monitor, trainer
+    from services.reconcile.cli import reconcile, redrive
 
-    for command in (labels, trainer, monitor, models, datasets, users):
+    for command in (labels, trainer, monitor, models, datasets, users, reconcile, redrive):
         main.add_command(command)
 
 

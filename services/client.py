@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import time
 import uuid
 from collections.abc import Callable, Iterable
@@ -15,8 +13,6 @@ from services import topics
 from services.contracts import IncomingDocument
 from services.settings import Settings
 from services.storage.blobs import BlobStore, sha256_hex
-
-TERMINAL_STATE = {topics.ACCEPTED: "accepted", topics.EXCEPTIONS: "exception", topics.DEADLETTER: "deadletter"}
 
 
 def broker_address(settings: Settings) -> str:
@@ -36,19 +32,31 @@ def expand(paths: Iterable[Path]) -> list[Path]:
     return files
 
 
-def envelope_for(path: Path, settings: Settings, source: str, blobs: BlobStore) -> IncomingDocument:
-    """Inline content up to the inline limit; above it, the bytes go to the blob store (claim check)."""
-    data = path.read_bytes()
-    common = {
-        "document_id": f"doc-{uuid.uuid4().hex}",
-        "source": source,
-        "filename": path.name,
-        "sha256": sha256_hex(data),
-        "metadata": {"path": str(path)[:200]},
-    }
-    if len(data) <= settings.inline_content_limit:
-        return IncomingDocument(content=base64.b64encode(data).decode(), **common)
-    return IncomingDocument(blob_uri=blobs.put(data), **common)
+def store_first(files: list[Path], settings: Settings, source: str) -> list[tuple[IncomingDocument, Path]]:
+    """Put each file in the blob store and give it its database row (``received``) before anything
+    is published, so that a document the broker loses can still be re-driven (services/reconcile).
+
+    The envelopes carry the bytes by reference (claim check): the stream's messages stay small.
+    """
+    from services.storage import crud
+    from services.storage.db import make_engine, session_scope
+
+    blobs = BlobStore(settings.blob_root)
+    engine = make_engine(settings.db_url)
+    out = []
+    try:
+        for path in files:
+            data = path.read_bytes()
+            envelope = IncomingDocument(
+                document_id=f"doc-{uuid.uuid4().hex}", source=source, filename=path.name[:500] or "document",
+                sha256=sha256_hex(data), blob_uri=blobs.put(data), metadata={"path": str(path)[:200]},
+            )
+            with session_scope(engine) as s:
+                crud.store_submitted(s, envelope, size=len(data))
+            out.append((envelope, path))
+    finally:
+        engine.dispose()
+    return out
 
 
 @dataclass
@@ -58,13 +66,8 @@ class Result:
     reasons: list[str]
 
 
-def reasons_of(topic: str, payload: dict) -> list[str]:
-    if topic == topics.DEADLETTER:
-        return [payload.get("reason", "")]
-    return list(payload.get("reasons", []))
-
-
-async def publish(bootstrap: str, messages: list[tuple[str, bytes]], on_sent: Callable[[], None]) -> None:
+async def publish(bootstrap: str, messages: list[tuple[str, bytes]], on_sent: Callable[[], None],
+                  topic: str = topics.INCOMING) -> None:
     from aiokafka import AIOKafkaProducer
 
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", max_request_size=8 * 1024 * 1024,
@@ -73,7 +76,7 @@ async def publish(bootstrap: str, messages: list[tuple[str, bytes]], on_sent: Ca
     try:
         pending = []
         for key, value in messages:
-            pending.append(await producer.send(topics.INCOMING, value=value, key=key.encode()))
+            pending.append(await producer.send(topic, value=value, key=key.encode()))
             if len(pending) >= 100:
                 for fut in pending:
                     await fut
@@ -86,34 +89,30 @@ async def publish(bootstrap: str, messages: list[tuple[str, bytes]], on_sent: Ca
         await producer.stop()
 
 
-async def wait_terminal(
-    bootstrap: str, wanted: set[str], timeout: float, on_result: Callable[[Result], None]
-) -> set[str]:
-    """Read the terminal topics from the beginning until every wanted id has a result.
+def wait_stored(settings: Settings, wanted: set[str], timeout: float, on_result: Callable[[Result], None],
+                poll_s: float = 0.5) -> set[str]:
+    """Watch the database until every wanted id is terminal there (it outlives any broker restart);
+    returns the ids still unfinished at the timeout."""
+    from sqlmodel import Session, select
 
-    Returns the ids still missing at the timeout.
-    """
-    from aiokafka import AIOKafkaConsumer
+    from services.storage.db import make_engine
+    from services.storage.models import Document, DocumentState
 
-    consumer = AIOKafkaConsumer(
-        *topics.TERMINAL, bootstrap_servers=bootstrap, group_id=None, auto_offset_reset="earliest",
-        enable_auto_commit=False, fetch_max_bytes=16 * 1024 * 1024, max_partition_fetch_bytes=8 * 1024 * 1024,
-    )
-    await consumer.start()
+    engine = make_engine(settings.db_url)
     missing = set(wanted)
     deadline = time.monotonic() + timeout
     try:
         while missing and time.monotonic() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for tp, records in batch.items():
-                for record in records:
-                    doc_id = (record.key or b"").decode()
-                    if doc_id in missing:
-                        missing.discard(doc_id)
-                        payload = json.loads(record.value)
-                        on_result(Result(doc_id, TERMINAL_STATE[tp.topic], reasons_of(tp.topic, payload)))
+            with Session(engine) as s:
+                rows = s.exec(select(Document.document_id, Document.state, Document.reasons).where(
+                    Document.document_id.in_(list(missing)), Document.state.in_(DocumentState.TERMINAL))).all()
+            for document_id, state, reasons in rows:
+                missing.discard(document_id)
+                on_result(Result(document_id, state, list(reasons or [])))
+            if missing:
+                time.sleep(poll_s)
     finally:
-        await consumer.stop()
+        engine.dispose()
     return missing
 
 

@@ -59,7 +59,10 @@ class Reason(StrEnum):
     PDF_ENCRYPTED = "PDF_ENCRYPTED"
     PDF_NO_PAGES = "PDF_NO_PAGES"
     TOO_MANY_PAGES = "TOO_MANY_PAGES"
+    TOO_MANY_WORDS = "TOO_MANY_WORDS"  # a page over DOCFLOW_MAX_WORDS_PER_PAGE: a text flood
     NO_TEXT_LAYER = "NO_TEXT_LAYER"
+    PARSE_TIMEOUT = "PARSE_TIMEOUT"  # over DOCFLOW_PARSE_TIMEOUT_S of wall time in the parse sandbox
+    PARSE_MEMORY_EXCEEDED = "PARSE_MEMORY_EXCEEDED"  # over DOCFLOW_PARSE_MEMORY_MB in the parse sandbox
     # detect / extract / validate
     UNKNOWN_TEMPLATE = "UNKNOWN_TEMPLATE"
     MODEL_UNAVAILABLE = "MODEL_UNAVAILABLE"
@@ -84,6 +87,7 @@ class Reason(StrEnum):
     # any stage
     MESSAGE_INVALID = "MESSAGE_INVALID"
     MESSAGE_TOO_LARGE = "MESSAGE_TOO_LARGE"
+    POISON = "POISON"  # re-driven DOCFLOW_MAX_REDRIVES times and still never reached a terminal place
     INTERNAL_ERROR = "INTERNAL_ERROR"
 
 
@@ -111,7 +115,8 @@ class IncomingDocument(Contract):
     content: str | None = Field(default=None, description="Document bytes, base64.")
     blob_uri: str | None = Field(default=None, description="blob://sha256/<hex>, for large documents.")
     sha256: str | None = Field(default=None, pattern=r"^[0-9a-f]{64}$")
-    metadata: dict[str, str] = Field(default_factory=dict)
+    metadata: dict[str, str] = Field(default_factory=dict, description=(
+        "Free keys for the integrator, passed through: at most 100, keys up to 100 characters, values up to 2,000."))
     submitted_at: datetime = Field(default_factory=utcnow)
 
     @field_validator("source", "filename", "content_type")
@@ -126,6 +131,8 @@ class IncomingDocument(Contract):
     def _printable_metadata(cls, value: dict[str, str]) -> dict[str, str]:
         if any(_CONTROL.search(k) or "\x00" in v for k, v in value.items()):
             raise ValueError("metadata keys may not hold control characters, nor values a NUL")
+        if len(value) > 100 or any(len(k) > 100 or len(v) > 2000 for k, v in value.items()):
+            raise ValueError("metadata holds at most 100 keys of up to 100 characters, values of up to 2,000")
         return value
 
 

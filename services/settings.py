@@ -68,9 +68,24 @@ class Settings(BaseSettings):
     max_document_bytes: int = 20 * 1024 * 1024
     inline_content_limit: int = 512 * 1024
     max_pages: int = 50
+    max_words_per_page: int = 10_000
     max_message_bytes: int = 8 * 1024 * 1024
     regex_timeout_s: float = 0.25
     regex_budget_s: float = 2.0  # every regex search of one document together (extraction)
+    # Parsing runs in a child process with these budgets (services/parsing/sandbox.py): over
+    # either, the document is dead-lettered (PARSE_TIMEOUT, PARSE_MEMORY_EXCEEDED) and the child
+    # replaced; 0 parses in the worker itself, unbounded.
+    parse_timeout_s: float = 20.0
+    parse_memory_mb: int = 1536
+
+    # Recovery (services/reconcile): a document that has not moved for redrive_after_s while the
+    # stream is idle is re-driven from its stored bytes, checked every reconcile_every_s; after
+    # max_redrives it is dead-lettered as POISON.
+    redrive_after_s: float = 300.0
+    reconcile_every_s: float = 30.0
+    max_redrives: int = 3
+    # A document in hand when this many workers died is dead-lettered as POISON (services/inflight.py).
+    max_crashes: int = 3
 
     @cached_property
     def blob_root(self) -> Path:

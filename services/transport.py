@@ -36,13 +36,14 @@ from services import topics
 from services.codec import C, decode, encode
 from services.contracts import Contract, DeadLetter, Reason, ValidatedDocument, vendor_of
 from services.errors import UnreadableDocument
+from services.inflight import Ledger
 from services.intake.logic import assign_document_id
 from services.log_setup import get_logger
 from services.monitoring import metrics
 from services.runtime import Runtime
 from services.storage import crud
 from services.storage.db import session_scope
-from services.storage.models import Document, DocumentState
+from services.storage.models import DocumentState
 
 INFRA_RETRIES = 8
 SIZE_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
@@ -87,6 +88,7 @@ class StageAgent:
 
     def __init__(self, app: faust.App, rt: Runtime, engine: Engine):
         self.app, self.rt, self.engine = app, rt, engine
+        self.ledger = Ledger(rt.settings.home)
 
     # ---- to implement per stage
     async def process(self, event: Event) -> Emit | None:
@@ -111,13 +113,17 @@ class StageAgent:
         return None if self.already_done(event.document_id) else message
 
     def already_done(self, document_id: str) -> bool:
+        """This stage ran for the document, or the document already ended (a dead letter the
+        reconciler gave up on, say): either way the event is skipped."""
         with session_scope(self.engine) as s:
-            return crud.stage_done(s, document_id=document_id, stage=self.done_marker)
+            return crud.stage_done(s, document_id=document_id, stage=self.done_marker) or crud.is_terminal(
+                s, document_id=document_id)
 
     async def handle(self, key: bytes | None, raw: bytes | None) -> None:
         started = time.perf_counter()
         CPU.set([0.0])
         event = Event(key=key, raw=raw or b"", document_id=_key_text(key) or assign_document_id(None, None, raw or b""))
+        HELD.set((self.ledger, event, self.stage))
         log = get_logger(stage=self.stage)
         try:
             emit = await self._with_retries(self._process_or_dead_letter, event)
@@ -214,8 +220,7 @@ class StageAgent:
 
     def _is_terminal(self, document_id: str) -> bool:
         with session_scope(self.engine) as s:
-            view = s.get(Document, document_id)
-            return view is not None and view.state in DocumentState.TERMINAL
+            return crud.is_terminal(s, document_id=document_id)
 
     async def _with_retries(self, fn: Callable[..., Any], *args: Any) -> Any:
         delay = 0.5
@@ -240,17 +245,32 @@ def _key_text(key: bytes | None) -> str:
 CPU: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("docflow_cpu", default=None)
 
 
-def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+# The ledger, the event and the stage in hand (set per event by ``handle``): CPU-bound work is
+# written down as held while it runs, so that a worker that dies of a document is known to have.
+HELD: contextvars.ContextVar[tuple[Ledger, Event, str] | None] = contextvars.ContextVar("docflow_held", default=None)
+
+
+def _timed(held: tuple[Ledger, Event, str] | None, fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
     started = time.thread_time()
-    result = fn(*args)
+    if held is None:
+        result = fn(*args)
+    else:
+        ledger, event, stage = held
+        with ledger.holding(event.document_id, stage):
+            result = fn(*args)
     return result, time.thread_time() - started
 
 
 async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
     """Run CPU-bound stage work off the event loop thread so heartbeats and fetches go on; the
     thread's CPU time is added to the event's (the cost per document)."""
-    result, spent = await asyncio.get_running_loop().run_in_executor(None, _timed, fn, *args)
+    result, spent = await asyncio.get_running_loop().run_in_executor(None, _timed, HELD.get(), fn, *args)
+    add_cpu(spent)
+    return result
+
+
+def add_cpu(seconds: float) -> None:
+    """Count CPU seconds spent for the event in hand (a thread's, a child process's)."""
     acc = CPU.get()
     if acc is not None:
-        acc[0] += spent
-    return result
+        acc[0] += seconds

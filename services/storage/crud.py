@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from services.contracts import DocumentRef, FieldValue, Label
+from services.contracts import DocumentRef, FieldValue, IncomingDocument, Label
 from services.storage.models import (
     Document,
     DocumentState,
@@ -45,12 +45,13 @@ def register_document(session: Session, *, ref: DocumentRef) -> str | None:
     Returns None for a new document, or the id of the document already holding these
     exact bytes (a re-delivery when it is the same id, a duplicate submission otherwise).
     """
-    earlier = session.exec(
-        select(Document.document_id)
-        .where(Document.sha256 == ref.sha256, Document.document_id != ref.document_id)
-        .order_by(Document.created_at)
-        .limit(1)
-    ).first()
+    # A row written before intake (``docflow submit`` stores first) counts from when it was written:
+    # of two same-bytes documents submitted together, the later is the duplicate, never both.
+    own = session.exec(select(Document.created_at).where(Document.document_id == ref.document_id)).first()
+    query = select(Document.document_id).where(Document.sha256 == ref.sha256, Document.document_id != ref.document_id)
+    if own is not None:
+        query = query.where(Document.created_at < own)
+    earlier = session.exec(query.order_by(Document.created_at).limit(1)).first()
     written = insert_ignore(
         session, Document,
         {"document_id": ref.document_id, "source": ref.source, "filename": ref.filename,
@@ -64,6 +65,18 @@ def register_document(session: Session, *, ref: DocumentRef) -> str | None:
             .values(sha256=ref.sha256, size=ref.size, blob_uri=ref.blob_uri, updated_at=_now())
         )
     return earlier
+
+
+def store_submitted(session: Session, envelope: IncomingDocument, *, size: int) -> None:
+    """The row of a document stored before it is published (``received``, no stage yet): the
+    reconciler can re-drive it from its blob if the broker never delivers it."""
+    insert_ignore(
+        session, Document,
+        {"document_id": envelope.document_id, "source": envelope.source, "filename": envelope.filename,
+         "sha256": envelope.sha256, "size": size, "blob_uri": envelope.blob_uri, "reasons": [],
+         "state": DocumentState.RECEIVED, "created_at": _now(), "updated_at": _now()},
+        ["document_id"],
+    )
 
 
 def ensure_document(session: Session, *, document_id: str, source: str = "", filename: str = "") -> None:
@@ -81,6 +94,11 @@ def stage_done(session: Session, *, document_id: str, stage: str) -> bool:
             StageTransition.document_id == document_id, StageTransition.stage == stage
         )
     ).first() is not None
+
+
+def is_terminal(session: Session, *, document_id: str) -> bool:
+    state = session.exec(select(Document.state).where(Document.document_id == document_id)).first()
+    return state in DocumentState.TERMINAL
 
 
 def record_transition(

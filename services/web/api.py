@@ -44,6 +44,11 @@ class ReopenBody(BaseModel):
     comment: str = Field(min_length=1, max_length=2000)
 
 
+class RedriveBody(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    dead_letters: bool = Field(default=False, description="Also re-drive a dead letter (after a fix, say).")
+
+
 class NewUser(BaseModel):
     username: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=200)
@@ -156,6 +161,24 @@ def reopen(request: Request, document_id: str, body: ReopenBody, who: Work) -> d
             raise _queue_error(exc) from None
         s.commit()
     return item
+
+
+@router.post("/documents/{document_id}/redrive")
+def redrive(request: Request, document_id: str, body: RedriveBody, who: Work) -> dict[str, Any]:
+    """Start a document again from its stored bytes: one that stopped between two stages (or, with
+    ``dead_letters``, a dead letter). Audited as ``document.redrive``."""
+    from services.reconcile import service
+    from services.reconcile.store import RedriveError
+
+    if not request.app.state.bootstrap:
+        raise HTTPException(503, "this server publishes to no broker")
+    try:
+        service.redrive(request.app.state.engine, request.app.state.bootstrap, request.app.state.blobs,
+                        [document_id], actor=who.username, reason=body.reason, dead_letters_too=body.dead_letters)
+    except RedriveError as exc:
+        raise HTTPException(409, str(exc)) from None
+    with db(request) as s:
+        return crud.document_view(s, document_id=document_id) or {}
 
 
 @router.get("/queue")

@@ -11,11 +11,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -29,6 +28,7 @@ from services.settings import Settings
 from services.web import api, console, lifecycle, lifecycle_pages
 from services.web import outbox as outbox_sources
 from services.web.auth import Anyone, LoginRequired
+from services.web.health import report as health_report
 from services.web.outbox import Outbox
 from services.web.pages import PageCache
 
@@ -76,6 +76,7 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
     app.state.pages = PageCache(rt.blobs, settings.max_pages)
     app.state.registry, app.state.limits = rt.registry, rt.limits
     app.state.regex_timeout_s = settings.regex_timeout_s
+    app.state.bootstrap, app.state.home = settings.broker, settings.home
     app.state.model_policy = rt.model_policy
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     app.mount("/labeling/static", StaticFiles(directory=Path(labeling_api.__file__).parent / "static"),
@@ -101,13 +102,9 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
         return response
 
     @app.get("/health")
-    def health() -> dict:
-        try:
-            with Session(engine) as s:
-                s.exec(text("SELECT 1"))  # type: ignore[call-overload]
-        except Exception as exc:
-            raise HTTPException(503, f"database unavailable: {type(exc).__name__}") from None
-        return {"status": "ok", "database": "ok", "broker": settings.broker or "embedded"}
+    def health() -> JSONResponse:
+        healthy, body = health_report(engine, settings.broker, settings.home)
+        return JSONResponse(body, status_code=200 if healthy else 503)
 
     def queue_listing() -> dict:
         with Session(engine) as s:

@@ -50,6 +50,7 @@ CALLS = [
     ("POST", "/api/queue/{document_id}/{action}", f"/api/queue/{EXC}/escalate", {}, WORKERS),
     ("POST", "/api/documents/{document_id}/reopen", f"/api/documents/{ACC}/reopen", {"comment": "wrong total"},
      WORKERS),
+    ("POST", "/api/documents/{document_id}/redrive", f"/api/documents/{EXC}/redrive", {"reason": "stuck"}, WORKERS),
     ("GET", "/api/audit", "/api/audit", None, ADMINS),
     ("GET", "/api/audit/export", "/api/audit/export?format=csv", None, ADMINS),
     ("GET", "/api/users", "/api/users", None, ADMINS),
@@ -63,6 +64,9 @@ CALLS = [
     ("GET", "/console/users", "/console/users", None, ADMINS),
     ("POST", "/console/users", "/console/users", {"username": "formuser", "password": "form secret 1234",
                                                   "roles": "viewer"}, ADMINS),
+    ("POST", "/console/users/{username}/tokens/revoke", "/console/users/formuser/tokens/revoke", {"name": "x"},
+     ADMINS),
+    ("POST", "/console/users/{username}/active", "/console/users/formuser/active", {"active": "true"}, ADMINS),
     ("GET", "/api/labeling/worklist", "/api/labeling/worklist", None, LABELERS),
     ("POST", "/api/labeling/documents", "/api/labeling/documents", {}, LABELERS),
     ("GET", "/api/labeling/documents/{document_id}", f"/api/labeling/documents/{EXC}", None, LABELERS),
@@ -99,7 +103,8 @@ CALLS = [
     ("GET", "/console/models/{version}", "/console/models/layoutlm-x", None, READERS),
     ("POST", "/logout", "/logout", {}, LOGGED_IN),  # last: it ends the session
 ]
-FORM_ROUTES = {"/console/users", "/logout"}
+FORM_ROUTES = {"/console/users", "/console/users/{username}/tokens/revoke", "/console/users/{username}/active",
+               "/logout"}
 SEPARATELY = {("POST", "/login")}  # needs the login form's cookie: tests/services/web/test_web.py
 
 
