@@ -26,6 +26,7 @@ from services.intake.logic import STAGE as INTAKE
 from services.intake.logic import Limits, assign_document_id, intake
 from services.parsing.logic import STAGE as PARSE
 from services.parsing.logic import parse
+from services.parsing.sandbox import ParseSandbox
 from services.runtime import Runtime
 from services.validation.logic import STAGE as VALIDATE
 from services.validation.logic import validate
@@ -54,15 +55,19 @@ class Outcome:
 
 
 def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None,
-        extracted_hook: Callable[[ClassifiedDocument, ExtractedDocument], None] | None = None) -> Outcome:
+        extracted_hook: Callable[[ClassifiedDocument, ExtractedDocument], None] | None = None,
+        sandbox: ParseSandbox | None = None) -> Outcome:
     """intake -> parse -> detect -> extract -> validate, for one envelope. ``extracted_hook`` sees
-    each document as extraction left it (what a side consumer of the stream would see)."""
+    each document as extraction left it (what a side consumer of the stream would see); with a
+    ``sandbox``, parsing runs in it under its budgets, as in the workers."""
     document_id = assign_document_id(envelope, None, b"")
     stage = INTAKE
     try:
         ref = intake(envelope, document_id, blobs=rt.blobs, limits=limits or rt.limits)
         stage = PARSE
-        parsed = parse(rt.blobs.get(ref.blob_uri), ref, max_pages=rt.settings.max_pages)
+        data = rt.blobs.get(ref.blob_uri)
+        limits = {"max_pages": rt.settings.max_pages, "max_words": rt.settings.max_words_per_page}
+        parsed = sandbox.parse(data, ref, **limits).document if sandbox else parse(data, ref, **limits)
         stage = DETECT
         rt.refresh_templates()
         classified = ClassifiedDocument(**dict(parsed), detection=detect(parsed, rt.templates))

@@ -44,16 +44,34 @@ def _fold(token: str) -> str:
     return token.lower().strip(":#.")
 
 
+# Folded tokens per line of the pages read lately (id -> (page, lines)): every anchor phrase of
+# every field looks through the same lines, and folding them once per phrase made a page of a
+# few thousand words cost seconds.
+_FOLDED: dict[int, tuple[Page, list[list[str]]]] = {}
+_FOLDED_PAGES = 64
+
+
+def folded_lines(page: Page) -> list[list[str]]:
+    entry = _FOLDED.get(id(page))
+    if entry is None or entry[0] is not page:
+        if len(_FOLDED) >= _FOLDED_PAGES:
+            _FOLDED.pop(next(iter(_FOLDED)))
+        entry = (page, [[_fold(page.words[i].text) for i in line.words] for line in page.lines])
+        _FOLDED[id(page)] = entry
+    return entry[1]
+
+
 def find_anchors(page: Page, phrase: str) -> list[Span]:
     """Every place where ``phrase`` is printed as consecutive words of one line (case and accents
     aside); first where it starts a label of its own ("Total:" before the "Total:" of "Net
     Total:"), then where it is printed exactly as written ("Invoice" before the title "INVOICE")."""
     wanted = [_fold(t) for t in phrase.split()]
+    if not wanted:
+        return []
     found = []
-    for line in page.lines:
-        tokens = [_fold(page.words[i].text) for i in line.words]
+    for line, tokens in zip(page.lines, folded_lines(page), strict=True):
         for start in range(len(tokens) - len(wanted) + 1):
-            if tokens[start:start + len(wanted)] == wanted:
+            if tokens[start] == wanted[0] and tokens[start:start + len(wanted)] == wanted:
                 end = start + len(wanted)
                 # A lone ":" or "#" printed after the label belongs to the label.
                 while end < len(tokens) and not tokens[end] and page.words[line.words[end]].text.strip():

@@ -6,6 +6,8 @@ both stages run per event here; each is recorded as its own transition.
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from sqlmodel import Session
 
 from services import topics
@@ -22,12 +24,14 @@ from services.contracts import (
 )
 from services.errors import UnreadableDocument
 from services.intake.logic import STAGE, assign_document_id, intake
+from services.monitoring import metrics
 from services.parsing.logic import STAGE as PARSE
 from services.parsing.logic import parse
+from services.parsing.sandbox import ParseSandbox
 from services.storage import crud
 from services.storage.db import session_scope
 from services.storage.models import DocumentState
-from services.transport import Emit, Event, StageAgent, in_thread
+from services.transport import Emit, Event, StageAgent, add_cpu, in_thread
 
 
 class IntakeAgent(StageAgent):
@@ -47,15 +51,30 @@ class IntakeAgent(StageAgent):
             earlier = crud.register_document(s, ref=ref)
         if earlier is not None:
             return self._duplicate(ref, earlier)
-        parsed = await in_thread(self._parse, ref)
+        parsed, child_cpu_s = await in_thread(self._parse, ref)
+        add_cpu(child_cpu_s)
         return Emit(topics.PARSED, parsed, persist=lambda s: _parsed(s, parsed))
 
-    def _parse(self, ref: DocumentRef) -> ParsedDocument:
+    def _parse(self, ref: DocumentRef) -> tuple[ParsedDocument, float]:
+        """The parse, in the sandbox when budgets are set (the child's CPU seconds with it)."""
+        settings = self.rt.settings
         try:
-            return parse(self.rt.blobs.get(ref.blob_uri), ref, max_pages=self.rt.settings.max_pages)
+            data = self.rt.blobs.get(ref.blob_uri)
+            if self.sandbox is None:
+                return parse(data, ref, max_pages=settings.max_pages, max_words=settings.max_words_per_page), 0.0
+            done = self.sandbox.parse(data, ref, max_pages=settings.max_pages, max_words=settings.max_words_per_page)
+            metrics.PARSE_PEAK_MB.set(done.peak_mb)
+            return done.document, done.cpu_s
         except UnreadableDocument as exc:
             exc.stage = PARSE
             raise
+
+    @cached_property
+    def sandbox(self) -> ParseSandbox | None:
+        settings = self.rt.settings
+        if settings.parse_timeout_s <= 0 and settings.parse_memory_mb <= 0:
+            return None
+        return ParseSandbox(timeout_s=settings.parse_timeout_s or float("inf"), memory_mb=settings.parse_memory_mb)
 
     def _duplicate(self, ref: DocumentRef, earlier: str) -> Emit:
         issue = Issue(code=Reason.DUPLICATE_CONTENT, message=f"the same bytes were submitted as {earlier}")

@@ -13,6 +13,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -29,6 +30,8 @@ SECONDS = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 TERMINAL = Counter("docflow_documents_terminal", "Documents reaching a terminal state", ["state"])
+PARSE_PEAK_MB = Gauge("docflow_parse_peak_megabytes", "Peak resident memory of the parse sandbox",
+                      multiprocess_mode="max")
 TEMPLATE_RELOADS = Counter("docflow_template_reloads", "Template sets reloaded after a publish or rollback")
 
 

@@ -11,6 +11,9 @@ from services.contracts import Page, Word
 from services.parsing.layout import group_lines
 
 DPI = 200
+# A page is rendered for OCR at DPI, or smaller where that would pass this many pixels (a poster-
+# sized or hostile 20,000-point page is read at what its pixels allow, never at gigapixels).
+MAX_PIXELS = 16_000_000
 # Each added language model costs time on every page (five cost 2.5x one here); set
 # DOCFLOW_OCR_LANGUAGES=eng+deu+fra+spa+nld where accents in names matter more than speed.
 LANGUAGES = os.environ.get("DOCFLOW_OCR_LANGUAGES", "eng")
@@ -26,9 +29,10 @@ def ocr_page(pdf_page, number: int, width: float, height: float) -> Page:  # typ
     """Words of one pypdfium2 page, boxes in PDF points with the origin top-left."""
     import pytesseract
 
-    image = pdf_page.render(scale=DPI / 72).to_pil().convert("L")
+    scale = min(DPI / 72, (MAX_PIXELS / max(1.0, width * height)) ** 0.5)
+    image = pdf_page.render(scale=scale).to_pil().convert("L")
     data = pytesseract.image_to_data(image, lang=LANGUAGES, config="--psm 3", output_type=pytesseract.Output.DICT)
-    k = 72 / DPI
+    k = 1 / scale
     words = []
     for text, conf, left, top, w, h in zip(data["text"], data["conf"], data["left"], data["top"], data["width"],
                                            data["height"], strict=True):

@@ -56,9 +56,14 @@ class PdfplumberReader:
                 raise UnreadableDocument(Reason.TOO_MANY_PAGES, f"{count} pages exceeds the limit of {max_pages}")
             pages = []
             for number, page in enumerate(pdf.pages, start=1):
+                if not (float(page.width) > 0 and float(page.height) > 0):
+                    raise UnreadableDocument(Reason.PDF_CORRUPT, f"page {number} has no area "
+                                             f"({float(page.width):g} x {float(page.height):g} pt)", page=number)
                 try:
                     raw_words = page.extract_words(x_tolerance=X_TOLERANCE, y_tolerance=3)
                 except Exception as exc:
+                    if isinstance(exc, MemoryError) or isinstance(exc.args[0] if exc.args else None, MemoryError):
+                        raise MemoryError from None  # over the memory budget (pdfplumber wraps it): not corrupt
                     raise UnreadableDocument(
                         Reason.PDF_CORRUPT, f"page {number} unreadable: {type(exc).__name__}"
                     ) from None

@@ -1,4 +1,4 @@
-"""Inference: a loaded model artifact reads a document's pages in one batch on the CPU."""
+"""Inference: a loaded model artifact reads a document's pages on the CPU, its windows in batches."""
 
 from __future__ import annotations
 
@@ -10,6 +10,10 @@ from services.extraction.model import network
 from services.extraction.model.calibration import Calibrator
 from services.extraction.model.decode import choose
 from services.extraction.model.features import PageWords, reading_order, windows
+
+# Windows one forward pass reads (its attention memory grows with it), and one document at most.
+BATCH = 16
+MAX_WINDOWS = 32
 
 
 class LayoutModel:
@@ -25,27 +29,35 @@ class LayoutModel:
         self.calibrate = Calibrator(self.meta.get("calibration"))
 
     def word_probs(self, pages: list[Page]) -> tuple[list[PageWords], list[list[list[float]]]]:
-        """Tag probabilities per word of every page: all windows of all pages in one batch."""
+        """Tag probabilities per word of every page, windows batched ``BATCH`` at a time.
+
+        At most ``MAX_WINDOWS`` windows per document are read, half from its start and half from
+        its end (header fields lead, totals close); the words between keep "O". An invoice needs
+        one or two a page; a page flooded with digits would need hundreds, each costing the same.
+        """
         import torch
 
         page_words = [reading_order(p) for p in pages]
         batch: list[tuple[int, dict[str, Any]]] = []
         for n, pw in enumerate(page_words):
             batch.extend((n, w) for w in windows(self.tokenizer, pw))
+        if len(batch) > MAX_WINDOWS:
+            batch = batch[: MAX_WINDOWS // 2] + batch[-(MAX_WINDOWS // 2):]
         sums = [[None] * len(pw.words) for pw in page_words]
-        if batch:
-            width = max(len(w["input_ids"]) for _, w in batch)
-            ids = torch.zeros((len(batch), width), dtype=torch.long)
-            boxes = torch.zeros((len(batch), width, 4), dtype=torch.long)
-            mask = torch.zeros((len(batch), width), dtype=torch.long)
-            for row, (_, w) in enumerate(batch):
+        for start in range(0, len(batch), BATCH):
+            chunk = batch[start:start + BATCH]
+            width = max(len(w["input_ids"]) for _, w in chunk)
+            ids = torch.zeros((len(chunk), width), dtype=torch.long)
+            boxes = torch.zeros((len(chunk), width, 4), dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for row, (_, w) in enumerate(chunk):
                 k = len(w["input_ids"])
                 ids[row, :k] = torch.tensor(w["input_ids"])
                 boxes[row, :k] = torch.tensor(w["bbox"])
                 mask[row, :k] = 1
             with torch.inference_mode():
                 probs = self.model(input_ids=ids, bbox=boxes, attention_mask=mask).logits.softmax(-1).tolist()
-            for row, (n, w) in enumerate(batch):
+            for row, (n, w) in enumerate(chunk):
                 previous = None
                 for t, word in enumerate(w["word_ids"]):
                     if word is None or word == previous:

@@ -1,0 +1,170 @@
+"""Parsing in a child process with a wall-time and a memory budget per document.
+
+A hostile PDF (a content-stream bomb, a page tree built to make the parser loop, a 40,000-row
+page) costs what the budget allows and no more: the child runs under ``RLIMIT_AS`` (its
+OCR engine inherits it), answers within ``timeout_s`` or is killed and replaced, and the
+worker that asked goes on with the documents behind. Over budget is a reasoned dead letter
+(``PARSE_TIMEOUT``, ``PARSE_MEMORY_EXCEEDED``), never a worker that dies or hangs.
+
+One long-lived child per worker process (starting it costs ~0.5 s, once); requests and answers
+are length-prefixed pickles over its stdin and stdout. Run as ``python -m
+services.parsing.sandbox MEMORY_MB``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import resource
+import select
+import signal
+import struct
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from services.contracts import DocumentRef, ParsedDocument, Reason
+from services.errors import UnreadableDocument
+from services.parsing.logic import MAX_WORDS_PER_PAGE
+
+_HEADER = struct.Struct("!Q")
+
+
+@dataclass(frozen=True)
+class Parsed:
+    document: ParsedDocument
+    cpu_s: float  # the child's CPU time for this document, its OCR engine's included
+    peak_mb: float  # the child's peak resident memory so far
+
+
+class ParseSandbox:
+    def __init__(self, *, timeout_s: float, memory_mb: int):
+        self.timeout_s, self.memory_mb = timeout_s, memory_mb
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+        self.restarts = 0
+
+    def parse(self, data: bytes, doc: DocumentRef, *, max_pages: int, max_words: int = MAX_WORDS_PER_PAGE) -> Parsed:
+        """``parse`` in the child; raises ``UnreadableDocument`` as it would, or for a budget spent."""
+        with self._lock:
+            proc = self._child()
+            assert proc.stdin is not None and proc.stdout is not None
+            try:
+                _write(proc.stdin, (data, doc.model_dump(mode="json"), max_pages, max_words))
+                answer = _read(proc.stdout, time.monotonic() + self.timeout_s)
+            except TimeoutError:
+                self._kill()
+                raise UnreadableDocument(
+                    Reason.PARSE_TIMEOUT, f"parsing took over {self.timeout_s:g} s of wall time") from None
+            except (EOFError, BrokenPipeError, OSError):
+                code = self._kill()
+                raise UnreadableDocument(
+                    Reason.PARSE_MEMORY_EXCEEDED if code in (-signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV)
+                    else Reason.PDF_CORRUPT,
+                    f"the parser process died on it (exit {code}) within its budget of {self.memory_mb} MB",
+                ) from None
+        kind = answer[0]
+        if kind == "ok":
+            return Parsed(answer[1], cpu_s=answer[2], peak_mb=answer[3])
+        if kind == "memory":
+            self._kill()  # a MemoryError can leave the heap fragmented: start clean
+            raise UnreadableDocument(Reason.PARSE_MEMORY_EXCEEDED,
+                                     f"parsing needed over {self.memory_mb} MB of memory")
+        _, reason, message, page = answer
+        raise UnreadableDocument(Reason(reason), message, page=page)
+
+    def close(self) -> None:
+        with self._lock:
+            self._kill()
+
+    def _child(self) -> subprocess.Popen[bytes]:
+        if self._proc is None or self._proc.poll() is not None:
+            if self._proc is not None:
+                self.restarts += 1
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "services.parsing.sandbox", str(self.memory_mb)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=None,
+                env=os.environ | {"OMP_NUM_THREADS": "1"},
+            )
+        return self._proc
+
+    def _kill(self) -> int | None:
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            proc.kill()
+        code = proc.wait()
+        for stream in (proc.stdin, proc.stdout):
+            if stream:
+                stream.close()
+        return code
+
+
+def _write(stream: BinaryIO, value: Any) -> None:
+    body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def _read(stream: BinaryIO, deadline: float | None = None) -> Any:
+    header = _read_exact(stream, _HEADER.size, deadline)
+    return pickle.loads(_read_exact(stream, _HEADER.unpack(header)[0], deadline))
+
+
+def _read_exact(stream: BinaryIO, size: int, deadline: float | None) -> bytes:
+    fd, chunks, left = stream.fileno(), [], size
+    while left:
+        if deadline is not None:
+            wait = deadline - time.monotonic()
+            if wait <= 0 or not select.select([fd], [], [], wait)[0]:
+                raise TimeoutError
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _cpu_s() -> float:
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def serve(memory_mb: int) -> None:
+    """The child's loop: one document in, its parse (or the reason it has none) out, until EOF."""
+    from services.parsing.logic import parse
+
+    if memory_mb > 0:
+        limit = memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    requests, answers = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # nothing the parsers print may reach the answer stream
+    while True:
+        try:
+            data, ref, max_pages, max_words = _read(requests)
+        except EOFError:
+            return
+        started = _cpu_s()
+        try:
+            parsed = parse(data, DocumentRef.model_validate(ref), max_pages=max_pages, max_words=max_words)
+            answer: tuple = ("ok", parsed, _cpu_s() - started,
+                             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+        except MemoryError:
+            answer = ("memory",)
+        except UnreadableDocument as exc:
+            answer = ("error", str(exc.reason), exc.message, exc.page)
+        except RecursionError:
+            answer = ("error", str(Reason.PDF_CORRUPT), "the PDF nests too deep to read", None)
+        except Exception as exc:  # a parser bug: the document is dead-lettered with its type, the child lives
+            answer = ("error", str(Reason.INTERNAL_ERROR), f"{type(exc).__name__} in parse", None)
+        del data
+        _write(answers, answer)
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]) if len(sys.argv) > 1 else 0)
