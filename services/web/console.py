@@ -15,7 +15,16 @@ from sqlmodel import Session, select
 
 from services.access.roles import Permission, Role
 from services.access.throttle import keys_for
-from services.access.users import Principal, authenticate, create_user, end_session, start_session
+from services.access.users import (
+    Principal,
+    authenticate,
+    create_user,
+    end_session,
+    revoke_tokens,
+    set_active,
+    start_session,
+    tokens,
+)
 from services.contracts import HEADER_FIELDS
 from services.review import store
 from services.storage import audit, crud
@@ -153,7 +162,8 @@ def audit_page(request: Request, who: Audit, actor: str | None = None, action: s
 def users_page(request: Request, who: Admin, error: str | None = None) -> HTMLResponse:
     with Session(request.app.state.engine) as s:
         rows = s.exec(select(User).order_by(User.username)).all()
-    return page(request, "users.html", who, rows=rows, error=error, roles=[r.value for r in Role])
+        held = {u.username: tokens(s, user=u) for u in rows}
+    return page(request, "users.html", who, rows=rows, tokens=held, error=error, roles=[r.value for r in Role])
 
 
 @router.post("/console/users", include_in_schema=False)
@@ -166,6 +176,36 @@ def users_create(request: Request, who: Admin, username: Annotated[str, Form()],
             return RedirectResponse(f"/console/users?error={quote(str(exc))}", 303)
         audit.record(s, actor=who.username, action="user.create", object_type="user", object_id=user.username,
                      after={"roles": user.roles})
+        s.commit()
+    return RedirectResponse("/console/users", 303)
+
+
+@router.post("/console/users/{username}/active", include_in_schema=False)
+def users_active(request: Request, who: Admin, username: str, active: Annotated[bool, Form()]) -> Response:
+    """Deactivate a user (their sessions and tokens end at once) or let them in again."""
+    with Session(request.app.state.engine) as s:
+        user = s.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            return RedirectResponse(f"/console/users?error={quote(f'no user {username}')}", 303)
+        if user.username == who.username and not active:
+            return RedirectResponse(f"/console/users?error={quote('you cannot deactivate yourself')}", 303)
+        ended = set_active(s, user=user, active=active)
+        audit.record(s, actor=who.username, action="user.activate" if active else "user.deactivate",
+                     object_type="user", object_id=username, after={"active": active, "credentials_ended": ended})
+        s.commit()
+    return RedirectResponse("/console/users", 303)
+
+
+@router.post("/console/users/{username}/tokens/revoke", include_in_schema=False)
+def users_revoke(request: Request, who: Admin, username: str, name: Annotated[str | None, Form()] = None) -> Response:
+    """Revoke one API token of a user by its name, or all of them."""
+    with Session(request.app.state.engine) as s:
+        user = s.exec(select(User).where(User.username == username)).first()
+        if user is None:
+            return RedirectResponse(f"/console/users?error={quote(f'no user {username}')}", 303)
+        count = revoke_tokens(s, user=user, name=name or None)
+        audit.record(s, actor=who.username, action="token.revoke", object_type="user", object_id=username,
+                     after={"name": name or None, "revoked": count})
         s.commit()
     return RedirectResponse("/console/users", 303)
 

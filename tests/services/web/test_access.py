@@ -85,6 +85,37 @@ def test_deactivation_revocation_and_expiry(console: Console) -> None:
     assert attempt(console, "labeler", PASSWORD).headers["location"].startswith("/login?error=1")
 
 
+def test_the_users_page_lists_revokes_and_deactivates(console: Console) -> None:
+    with Session(console.engine) as s:  # type: ignore[arg-type]
+        user = s.exec(select(User).where(User.username == "operator")).one()
+        token = issue_token(s, user=user, name="nightly-export")
+        s.commit()
+    auth = {"Authorization": f"Bearer {token}"}
+    assert console.client.get("/api/queue", headers=auth).status_code == 200
+    csrf = console.login("admin")
+    page = console.client.get("/console/users").text
+    assert "nightly-export" in page and "Deactivate" in page and token not in page  # the name, never the token
+    revoked = console.client.post("/console/users/operator/tokens/revoke",
+                                  data={"name": "nightly-export", "csrf": csrf}, follow_redirects=False)
+    assert revoked.status_code == 303 and "error" not in revoked.headers["location"]
+    assert console.client.get("/api/queue", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    assert "nightly-export" not in console.client.get("/console/users").text
+    off = console.client.post("/console/users/operator/active", data={"active": "false", "csrf": csrf},
+                              follow_redirects=False)
+    assert off.status_code == 303
+    with Session(console.engine) as s:  # type: ignore[arg-type]
+        assert not s.exec(select(User).where(User.username == "operator")).one().active
+        from services.storage.models import AuditEntry
+
+        actions = {a.action for a in s.exec(select(AuditEntry).where(AuditEntry.actor == "admin")).all()}
+    assert {"token.revoke", "user.deactivate"} <= actions
+    assert attempt(console, "operator", PASSWORD).headers["location"].startswith("/login?error=1")
+    own = console.login("admin")
+    refused = console.client.post("/console/users/admin/active", data={"active": "false", "csrf": own},
+                                  follow_redirects=False)
+    assert "error" in refused.headers["location"]
+
+
 def test_api_docs_need_a_login(console: Console) -> None:
     console.client.cookies.clear()
     assert console.client.get("/openapi.json").status_code == 401
