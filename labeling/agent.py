@@ -22,6 +22,7 @@ from services.extraction.logic import embedded_einvoice
 from services.log_setup import get_logger
 from services.monitoring import metrics
 from services.runtime import Runtime
+from services.storage import claims
 from services.storage.db import session_scope
 from services.transport import in_thread
 
@@ -53,6 +54,7 @@ class TeachAgent:
             document_id = classified.doc.document_id
             if classified.detection.status != "unknown":
                 return None
+            classified = claims.check_out(classified, self.rt.blobs)
             found = await in_thread(embedded_einvoice, classified, self.rt.extraction)
             if found is None:
                 return None

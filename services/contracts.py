@@ -18,11 +18,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from services import topics
 
 CONTRACT_MAJOR = 1
-CONTRACT_VERSION = f"{CONTRACT_MAJOR}.4"  # 1.1: extracted documents name the model that read them
+CONTRACT_VERSION = f"{CONTRACT_MAJOR}.5"  # 1.1: extracted documents name the model that read them
 # 1.2: review decisions carry an id and boxes; accepted documents say who reviewed them
 # 1.3: model events carry their sequence number and the gate's "rejected"; alerts their scope
 # 1.4: extracted documents carry an embedded e-invoice's totals, allowances and tax breakdown;
 #      line items their price base quantity, allowances, charges and parent line; labels "einvoice"
+# 1.5: parsed and classified documents carry their pages by reference (pages_uri, a claim check)
 
 # The invoice field schema (design card): header fields, then line items.
 HEADER_FIELDS = (
@@ -180,8 +181,11 @@ class ParsedDocument(Contract):
     topic: ClassVar[str] = topics.PARSED
     doc: DocumentRef
     parser: str
-    pages: list[Page]
+    pages: list[Page] = Field(description="Empty on the wire when pages_uri is set.")
     text_layer: Literal["full", "partial", "none"]
+    pages_uri: str | None = Field(default=None, description=(
+        "blob://sha256/<hex> of the pages' JSON in the blob store (claim check): the message's size does "
+        "not grow with the document's words."))
 
 
 # ---------------------------------------------------------------- documents.classified

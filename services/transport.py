@@ -41,7 +41,7 @@ from services.intake.logic import assign_document_id
 from services.log_setup import get_logger
 from services.monitoring import metrics
 from services.runtime import Runtime
-from services.storage import crud
+from services.storage import claims, crud
 from services.storage.db import session_scope
 from services.storage.models import DocumentState
 
@@ -110,7 +110,7 @@ class StageAgent:
         """Decode a document message with its contract; None when this stage already ran for it."""
         message = decode(model, event.raw)
         event.document_id, event.original_uri = message.doc.document_id, message.doc.blob_uri  # type: ignore[attr-defined]
-        return None if self.already_done(event.document_id) else message
+        return None if self.already_done(event.document_id) else claims.check_out(message, self.rt.blobs)
 
     def already_done(self, document_id: str) -> bool:
         """This stage ran for the document, or the document already ended (a dead letter the
@@ -165,7 +165,8 @@ class StageAgent:
         message too large for the broker)."""
         if emit.topic in TERMINAL_STATE and self._is_terminal(event.document_id):
             return emit  # a redelivered terminal step: the first one already sent and recorded it
-        outgoing = [(topic, encode(message)) for topic, message in [*emit.also, (emit.topic, emit.message)]
+        outgoing = [(topic, encode(claims.check_in(message, self.rt.blobs)))
+                    for topic, message in [*emit.also, (emit.topic, emit.message)]
                     if topic is not None and message is not None]
         too_large = next(((t, len(d)) for t, d in outgoing if len(d) > self.rt.settings.max_message_bytes), None)
         if too_large is not None and emit.topic != topics.DEADLETTER:

@@ -1,0 +1,50 @@
+"""The claim check: parsed pages ride in the blob store; the message stays small whatever the words."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from services.codec import decode, encode
+from services.contracts import ClassifiedDocument, Detection, ParsedDocument
+from services.errors import UnreadableDocument
+from services.parsing.logic import parse
+from services.storage.blobs import BlobStore
+from services.storage.claims import check_in, check_out
+from services.synth.layouts import NORTHWIND
+from services.synth.render import generate
+from tests.services.test_parsing import ref
+
+
+def parsed_of(pdf: bytes) -> ParsedDocument:
+    return parse(pdf, ref(), max_pages=10, ocr=False)
+
+
+def test_pages_ride_in_the_blob_store_and_come_back_whole(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path)
+    small = parsed_of(generate(NORTHWIND, seed=3, serial=1, items=1)[0])
+    large = parsed_of(generate(NORTHWIND, seed=3, serial=2, items=80)[0])
+    assert sum(len(p.words) for p in large.pages) > 4 * sum(len(p.words) for p in small.pages)
+    wire = {name: encode(check_in(doc, blobs)) for name, doc in (("small", small), ("large", large))}
+    assert abs(len(wire["large"]) - len(wire["small"])) < 200  # the size no longer follows the words
+    back = check_out(decode(ParsedDocument, wire["large"]), blobs)
+    assert back.pages == large.pages and back.pages_uri and blobs.exists(back.pages_uri)
+    assert large.pages, "check_in leaves the message it was given as it was"
+
+    classified = ClassifiedDocument(**dict(back), detection=Detection(status="unknown"))
+    again = decode(ClassifiedDocument, encode(check_in(classified, blobs)))
+    assert again.pages_uri == back.pages_uri and again.pages == []  # one blob for both hops
+    assert check_out(again, blobs).pages == large.pages
+
+
+def test_pages_that_are_gone_are_a_reasoned_error(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path)
+    doc = parsed_of(generate(NORTHWIND, seed=3, serial=1, items=1)[0])
+    wire = encode(check_in(doc, blobs))
+    for path in (tmp_path / "sha256").rglob("*"):
+        if path.is_file():
+            path.unlink()
+    with pytest.raises(UnreadableDocument) as caught:
+        check_out(decode(ParsedDocument, wire), blobs)
+    assert caught.value.reason == "BLOB_NOT_FOUND"
