@@ -88,21 +88,27 @@ ZERO_PAGE_PDF = (
 )
 
 
+def assemble(objects: list[bytes], *, mark: str = "", info: int | None = None) -> bytes:
+    """A PDF of ``objects`` (numbered from 1, the first the catalog) with a correct xref."""
+    out, offsets = bytearray(b"%PDF-1.7\n%" + mark.encode() + b"\n"), []
+    for n, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    extra = b"/Info %d 0 R" % info if info else b""
+    out += b"trailer<</Size %d/Root 1 0 R%s>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, extra, xref)
+    return bytes(out)
+
+
 def deep_page_tree(depth: int, mark: str) -> bytes:
     """A page tree nested ``depth`` deep: each /Pages node's only kid is the next one."""
     objects = [b"<</Type/Catalog/Pages 2 0 R>>"]
     for n in range(depth):
         objects.append(b"<</Type/Pages/Kids[%d 0 R]/Count 1%s>>" % (n + 3, b"" if n else b"/MediaBox[0 0 612 792]"))
     objects.append(b"<</Type/Page/Parent %d 0 R>>" % (depth + 1))
-    out, offsets = bytearray(b"%PDF-1.4\n%" + mark.encode() + b"\n"), []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj" % n + body + b"endobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
+    return assemble(objects, mark=mark)
 
 
 def _deep_json(document_id: str, data: bytes) -> bytes:

@@ -18,6 +18,7 @@ from functools import cache
 
 from services.contracts import Reason
 from services.synth import bad
+from services.synth.bad import assemble
 from services.synth.facturx import attach, cii_xml
 from services.synth.layouts import NORTHWIND
 from services.synth.render import generate
@@ -36,21 +37,7 @@ class HostileCase:
     build: Callable[[str], bytes]  # document id -> the raw message value
 
 
-# ---------------------------------------------------------------- raw PDF assembly
-def assemble(objects: list[bytes], *, mark: str = "", info: int | None = None) -> bytes:
-    """A PDF of ``objects`` (numbered from 1, the first the catalog) with a correct xref."""
-    out, offsets = bytearray(b"%PDF-1.7\n%" + mark.encode() + b"\n"), []
-    for n, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    extra = b"/Info %d 0 R" % info if info else b""
-    out += b"trailer<</Size %d/Root 1 0 R%s>>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, extra, xref)
-    return bytes(out)
-
-
+# ---------------------------------------------------------------- raw PDF parts
 def stream(body: bytes, extra: bytes = b"", *, encoded: bytes | None = None, filters: bytes = b"") -> bytes:
     data = body if encoded is None else encoded
     return b"<</Length %d%s%s>>stream\n" % (len(data), filters, extra) + data + b"\nendstream"
