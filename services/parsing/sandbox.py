@@ -61,11 +61,10 @@ class ParseSandbox:
                     Reason.PARSE_TIMEOUT, f"parsing took over {self.timeout_s:g} s of wall time") from None
             except (EOFError, BrokenPipeError, OSError):
                 code = self._kill()
-                raise UnreadableDocument(
-                    Reason.PARSE_MEMORY_EXCEEDED if code in (-signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV)
-                    else Reason.PDF_CORRUPT,
-                    f"the parser process died on it (exit {code}) within its budget of {self.memory_mb} MB",
-                ) from None
+                if code in (-signal.SIGKILL, -signal.SIGABRT, -signal.SIGSEGV):  # an allocation refused in C
+                    raise UnreadableDocument(Reason.PARSE_MEMORY_EXCEEDED, (
+                        f"the parser died (signal {-code}) within its memory budget of {self.memory_mb} MB")) from None
+                raise UnreadableDocument(Reason.PDF_CORRUPT, f"the parser died on it (exit {code})") from None
         kind = answer[0]
         if kind == "ok":
             return Parsed(answer[1], cpu_s=answer[2], peak_mb=answer[3])

@@ -23,7 +23,7 @@ def test_words_boxes_and_lines() -> None:
     """A generated invoice yields its words with boxes inside the page, grouped into lines."""
     data, truth = generate(NORTHWIND, seed=1, serial=1, items=3)
     doc = parse(data, ref(), max_pages=10)
-    assert doc.text_layer == "full" and doc.parser == "pdfplumber"
+    assert doc.text_layer == "full" and doc.parser == "pdfium"
     page = doc.pages[0]
     texts = [w.text for w in page.words]
     assert truth["fields"]["invoice_number"] in texts
@@ -75,7 +75,7 @@ def test_scanned_pages_are_read_by_ocr() -> None:
     pdf, truth = generate(NORTHWIND, seed=1, serial=4, items=2)
     scanned, moved = scan(pdf, truth, random.Random(1))
     doc = parse(scanned, ref(), max_pages=5)
-    assert doc.text_layer == "none" and doc.parser == "pdfplumber+tesseract" and doc.pages[0].ocr
+    assert doc.text_layer == "none" and doc.parser == "pdfium+tesseract" and doc.pages[0].ocr
     number = next(lab for lab in moved["labels"] if lab["field"] == "invoice_number")
     hits = [w for w in doc.pages[0].words if w.text == number["text"]]
     assert hits, "the invoice number was not read"
