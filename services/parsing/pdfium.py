@@ -16,6 +16,7 @@ cannot open for a reason pdfplumber may name better.
 from __future__ import annotations
 
 import ctypes
+from functools import cache
 from itertools import groupby
 
 from services.contracts import Page, Reason, Word
@@ -93,6 +94,7 @@ def _chars(raw, textpage, left: float, top_edge: float) -> list[Char]:  # type: 
     out: list[Char] = []
     gap_after: float | None = None  # a space PDFium inferred after the last char: its font size
     last: tuple[int | None, int] | None = None  # the text object of the last char, and its place in out
+    fonts: dict[int, float | None] = {}  # font handle -> its AFM descent (em), standard 14 fonts only
     for i in range(raw.FPDFText_CountChars(handle)):
         code = raw.FPDFText_GetUnicode(handle, i)
         if raw.FPDFText_IsGenerated(handle, i) == 1:
@@ -109,17 +111,19 @@ def _chars(raw, textpage, left: float, top_edge: float) -> list[Char]:  # type: 
         if raw.FPDFText_GetMatrix(handle, i, matrix):  # pdfminer's test: no rotation or shear
             upright = matrix.a * matrix.d > 0 and matrix.b * matrix.c <= 0
             scale = (matrix.c ** 2 + matrix.d ** 2) ** 0.5  # the vertical scale the font size is drawn at
+        obj = raw.FPDFText_GetTextObject(handle, i)
         if upright:
             size = raw.FPDFText_GetFontSize(handle, i) * scale
-            # pdfminer's box: from the baseline plus the descent, one font size high; the loose
-            # box's bottom is the baseline plus the font's descent.
-            box_bottom = min(rect.bottom, oy.value)
+            # pdfminer's box: from the baseline plus the descent, one font size high. The loose
+            # box's bottom is the baseline plus the font's descent as PDFium has it, which for the
+            # standard 14 fonts (drawn with PDFium's own) is not the AFM's that pdfminer uses.
+            afm = _afm_descent(raw, obj, fonts) if obj else None
+            box_bottom = oy.value + afm * size if afm is not None else min(rect.bottom, oy.value)
             char = (LIGATURES.get(text, text), rect.left - left, top_edge - (box_bottom + size), rect.right - left,
                     top_edge - box_bottom, True)
         else:  # the loose box as it stands on the page
             char = (LIGATURES.get(text, text), rect.left - left, top_edge - rect.top, rect.right - left,
                     top_edge - rect.bottom, False)
-        obj = raw.FPDFText_GetTextObject(handle, i)
         obj = ctypes.cast(obj, ctypes.c_void_p).value if obj else None
         if upright and last is not None and last[0] == obj and 0 <= last[1] < len(out):
             # pdfminer ends a char at its origin plus its advance: where the next char of the same
@@ -135,6 +139,29 @@ def _chars(raw, textpage, left: float, top_edge: float) -> list[Char]:  # type: 
         out.append(char)
         last = (obj, len(out) - 1)
     return out
+
+
+def _afm_descent(raw, obj, fonts: dict[int, float | None]) -> float | None:  # type: ignore[no-untyped-def]
+    font = raw.FPDFTextObj_GetFont(obj)
+    key = ctypes.cast(font, ctypes.c_void_p).value or 0
+    if key not in fonts:
+        fonts[key] = None
+        length = raw.FPDFFont_GetBaseFontName(font, None, 0)
+        if length:
+            buffer = ctypes.create_string_buffer(length)
+            raw.FPDFFont_GetBaseFontName(font, buffer, length)
+            name = buffer.value.decode("latin-1").split("+")[-1]
+            metrics = _standard_metrics().get(name)
+            if metrics is not None and raw.FPDFFont_GetIsEmbedded(font) != 1:
+                fonts[key] = float(metrics[0].get("Descent", 0)) / 1000
+    return fonts[key]
+
+
+@cache
+def _standard_metrics() -> dict:
+    from pdfminer.fontmetrics import FONT_METRICS
+
+    return FONT_METRICS
 
 
 def _apart(prev: Char, ch: Char, size: float) -> bool:
