@@ -8,6 +8,7 @@ from labeling.agent import TeachAgent
 from services.detection.agent import DetectAgent
 from services.extraction.agent import ExtractAgent
 from services.intake.agent import IntakeAgent
+from services.kafka import App
 from services.review.agent import ReviewAgent
 from services.runtime import Runtime
 from services.settings import Settings
@@ -25,8 +26,9 @@ AGENTS = (
 
 
 def create_app(settings: Settings) -> faust.App:
-    app = faust.App(
+    app = App(
         settings.app_id,
+        fetch_max_wait_ms=settings.fetch_wait_ms,
         broker=settings.bootstrap_servers(),
         store="memory://",
         web_enabled=False,

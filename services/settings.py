@@ -59,6 +59,8 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
     log_level: str = "INFO"
 
+    # How long a worker's fetch may wait at the broker for new messages (services/kafka.py).
+    fetch_wait_ms: int = 50
     # Consumer-group liveness: how soon a dead worker's partitions move to a live one.
     session_timeout_s: float = 30.0
     heartbeat_s: float = 3.0

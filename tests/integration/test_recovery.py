@@ -24,7 +24,7 @@ from services.synth.render import generate
 from tests.integration.up_world import Up
 
 pytestmark = pytest.mark.integration
-PER_VENDOR = 12
+PER_VENDOR = 40  # 120 invoices: enough that a kill at the third result finds most unfinished
 
 
 def invoices(folder: Path, seed: int) -> int:
@@ -63,13 +63,13 @@ def assert_read_once(home: Path, total: int) -> None:
     assert sum(state == "accepted" for state, _ in ended.values()) >= total * 0.9, reasons
 
 
-def wait_states(home: Path, done: callable, timeout: float) -> dict[str, str]:  # type: ignore[valid-type]
+def wait_states(home: Path, done: callable, timeout: float, every: float = 0.3) -> dict[str, str]:  # type: ignore[valid-type]
     deadline = time.monotonic() + timeout
     while True:
         now = states(home)
         if done(now) or time.monotonic() > deadline:
             return now
-        time.sleep(0.3)
+        time.sleep(every)
 
 
 def redrives(home: Path) -> list[AuditEntry]:
@@ -80,7 +80,7 @@ def redrives(home: Path) -> list[AuditEntry]:
 
 def mid_stream(home: Path, total: int) -> dict[str, str]:
     """Wait until some documents ended and many have not."""
-    now = wait_states(home, lambda st: sum(v in DocumentState.TERMINAL for v in st.values()) >= 3, 120)
+    now = wait_states(home, lambda st: sum(v in DocumentState.TERMINAL for v in st.values()) >= 3, 120, every=0.05)
     unfinished = sum(v not in DocumentState.TERMINAL for v in now.values())
     assert len(now) == total and unfinished >= total // 3, Counter(now.values())
     return now
