@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -43,17 +44,42 @@ def in_process(docs: list[tuple[str, bytes]], settings: Settings) -> dict:
     rt = Runtime(settings)
     run(IncomingDocument(source="bench", content=base64.b64encode(docs[0][1]).decode()), rt)  # warm caches
     pages = parse_seconds = 0.0
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _own_cpu()
     for doc_id, pdf in docs:
         run(IncomingDocument(document_id=doc_id, source="bench", content=base64.b64encode(pdf).decode()), rt)
-    total = time.perf_counter() - started
+    total, cpu = time.perf_counter() - started, _own_cpu() - cpu_started
     for doc_id, pdf in docs:  # parse alone, for the per-page cost beside the whole path
         t0 = time.perf_counter()
         parsed = parse(pdf, _ref(doc_id, len(pdf)), max_pages=settings.max_pages)
         parse_seconds += time.perf_counter() - t0
         pages += len(parsed.pages)
     return {"docs_per_s": len(docs) / total, "ms_per_doc": 1000 * total / len(docs),
+            "cpu_ms_per_doc": 1000 * cpu / len(docs),
             "parse_ms_per_page": 1000 * parse_seconds / pages, "pages": int(pages)}
+
+
+def _own_cpu() -> float:
+    """CPU seconds of this process and its children that ended (OCR) so far."""
+    import resource
+
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of a running process and of its running children (a worker and its parse sandbox)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])) / tick
+            for task in Path(f"/proc/{current}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
 
 
 def model_costs(docs: list[tuple[str, bytes]], settings: Settings) -> dict | None:
@@ -94,9 +120,11 @@ def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, worke
         cluster.publish([(i, _envelope(i, pdf)) for i, pdf in warm])
         cluster.terminal({i for i, _ in warm}, timeout=180)
 
-        started = time.time()
+        pids = [proc.pid for proc in cluster.workers.values()]
+        started, cpu_started = time.time(), sum(_tree_cpu(pid) for pid in pids)
         cluster.publish([(i, _envelope(i, pdf)) for i, pdf in docs])
         results = cluster.terminal({i for i, _ in docs}, timeout=600)
+        cpu = sum(_tree_cpu(pid) for pid in pids) - cpu_started
         sent_at = {i: started for i, _ in docs}
         latencies, ends, states = [], [], {}
         for doc_id, _ in docs:
@@ -106,15 +134,62 @@ def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, worke
             latencies.append(record.timestamp_ms / 1000 - submitted)
             ends.append(record.timestamp_ms / 1000)
             states[record.topic] = states.get(record.topic, 0) + 1
+        peak = len(docs) / (max(ends) - started)
         return {
-            "docs_per_s": len(docs) / (max(ends) - started),
+            "docs_per_s": peak,
             "latency_p50_s": percentile(latencies, 0.50),
             "latency_p99_s": percentile(latencies, 0.99),
             "latency_mean_s": statistics.fmean(latencies),
+            "cpu_ms_per_doc": 1000 * cpu / len(docs),  # the workers' and their sandboxes', broker aside
             "terminal": states,
+            "idle_latency_p50_s": _idle_latency(cluster),
+            "paced": _paced(cluster, documents(min(len(docs), 120), seed=8), rate=peak / 2),
         }
     finally:
         cluster.stop()
+
+
+def _paced(cluster: LocalCluster, docs: list[tuple[str, bytes]], rate: float) -> dict:
+    """Latency at a steady ``rate`` (documents a second, half the burst's): each one sent on time,
+    measured from its own send to its terminal message."""
+    import asyncio
+
+    from aiokafka import AIOKafkaProducer
+
+    from services import topics
+
+    async def send() -> dict[str, float]:
+        producer = AIOKafkaProducer(bootstrap_servers=cluster.bootstrap, acks="all", max_request_size=8 << 20)
+        await producer.start()
+        sent, interval, begin = {}, 1 / rate, time.time()
+        try:
+            for n, (doc_id, pdf) in enumerate(docs):
+                await asyncio.sleep(max(0.0, begin + n * interval - time.time()))
+                sent[f"paced-{doc_id}"] = time.time()
+                await producer.send_and_wait(topics.INCOMING, _envelope(f"paced-{doc_id}", pdf),
+                                             key=f"paced-{doc_id}".encode())
+        finally:
+            await producer.stop()
+        return sent
+
+    sent = asyncio.run(send())
+    results = cluster.terminal(set(sent), timeout=600)
+    latencies = [results[i][0].timestamp_ms / 1000 - t for i, t in sent.items()]
+    return {"docs_per_s": rate, "latency_p50_s": percentile(latencies, 0.50),
+            "latency_p99_s": percentile(latencies, 0.99)}
+
+
+def _idle_latency(cluster: LocalCluster, count: int = 10) -> float:
+    """The median time from publishing one document, on an idle system, to its terminal message."""
+    latencies = []
+    for i, pdf in documents(count, seed=7):
+        doc_id = f"idle-{i}"
+        started = time.time()
+        cluster.publish([(doc_id, _envelope(doc_id, pdf))])
+        record = cluster.terminal({doc_id}, timeout=60)[doc_id][0]
+        latencies.append(record.timestamp_ms / 1000 - started)
+        time.sleep(0.5)
+    return statistics.median(latencies)
 
 
 def _envelope(doc_id: str, pdf: bytes) -> bytes:
@@ -152,4 +227,12 @@ def print_report(report: dict) -> None:
         print(f"  through the broker, end to end   : {streamed['docs_per_s']:7.1f} docs/s  "
               f"latency p50 {streamed['latency_p50_s'] * 1000:.0f} ms  p99 {streamed['latency_p99_s'] * 1000:.0f} ms")
         print(f"  broker / in-process throughput   : {streamed['docs_per_s'] / local['docs_per_s']:.2f}")
+        print(f"  CPU per document                 : in-process {local['cpu_ms_per_doc']:.1f} ms, through the "
+              f"broker {streamed['cpu_ms_per_doc']:.1f} ms (workers; ratio "
+              f"{streamed['cpu_ms_per_doc'] / local['cpu_ms_per_doc']:.2f})")
+        print(f"  one document on an idle system   : latency p50 {streamed['idle_latency_p50_s'] * 1000:.0f} ms "
+              f"(publish to terminal message)")
+        paced = streamed["paced"]
+        print(f"  paced at half the burst's rate   : {paced['docs_per_s']:7.1f} docs/s  "
+              f"latency p50 {paced['latency_p50_s'] * 1000:.0f} ms  p99 {paced['latency_p99_s'] * 1000:.0f} ms")
     print(json.dumps(report))
