@@ -77,7 +77,7 @@ def _page(page, number: int) -> Page:  # type: ignore[no-untyped-def]
         chars = _chars(raw, textpage, left, top)
     finally:
         textpage.close()
-    words = [Word(text=text, bbox=box) for text, box in _words(chars)]
+    words = [Word.model_construct(text=text, bbox=box) for text, box in _words(chars)]  # built valid: str, 4 floats
     return Page(number=number, width=float(width), height=float(height), words=words, lines=group_lines(words),
                 has_text_layer=bool(words))
 
@@ -87,44 +87,50 @@ Char = tuple[str, float, float, float, float, bool]
 
 
 def _chars(raw, textpage, left: float, top_edge: float) -> list[Char]:  # type: ignore[no-untyped-def]
-    handle = textpage.raw
+    api = _api(raw)
+    handle = ctypes.cast(textpage.raw, ctypes.c_void_p)
+    count = raw.FPDFText_CountChars(textpage.raw)
+    codes = _codes(raw, textpage.raw, count)
     rect = raw.FS_RECTF()
     ox, oy = ctypes.c_double(), ctypes.c_double()
-    matrix = raw.FS_MATRIX()
+    rect_ref, ox_ref, oy_ref = ctypes.byref(rect), ctypes.byref(ox), ctypes.byref(oy)
     out: list[Char] = []
     gap_after: float | None = None  # a space PDFium inferred after the last char: its font size
     last: tuple[int | None, int] | None = None  # the text object of the last char, and its place in out
     fonts: dict[int, float | None] = {}  # font handle -> its AFM descent (em), standard 14 fonts only
-    for i in range(raw.FPDFText_CountChars(handle)):
-        code = raw.FPDFText_GetUnicode(handle, i)
-        if raw.FPDFText_IsGenerated(handle, i) == 1:
+    # A text object draws all its chars in one font, size and matrix: read them once per object.
+    objects: dict[int, tuple[bool, float, float | None]] = {}
+    for i in range(count):
+        code = codes[i]
+        if code in _UNSPELT:  # the page text's stand-in (PDFium's line-end hyphen reads 0xFFFE there)
+            code = raw.FPDFText_GetUnicode(textpage.raw, i)
+        if code in _MAYBE_GENERATED and api.is_generated(handle, i) == 1:
             # A space or line break PDFium inferred from the positioning: a word break if the next
             # char stands apart by a space's width (kerning gaps are far smaller).
             if code == 0x20 and out:
-                gap_after = raw.FPDFText_GetFontSize(handle, i - 1) if i else None
+                gap_after = raw.FPDFText_GetFontSize(textpage.raw, i - 1) if i else None
             continue
-        if code in (0, 0xFFFE, 0xFFFF) or not raw.FPDFText_GetLooseCharBox(handle, i, rect) or not \
-                raw.FPDFText_GetCharOrigin(handle, i, ctypes.byref(ox), ctypes.byref(oy)):
+        if code in _UNSPELT or not api.loose_box(handle, i, rect_ref) or not \
+                api.origin(handle, i, ox_ref, oy_ref):
             continue
         text = "-" if code == 0x02 else chr(code)  # PDFium reports a hyphen at a line's end as 0x02
-        upright, scale = True, 1.0
-        if raw.FPDFText_GetMatrix(handle, i, matrix):  # pdfminer's test: no rotation or shear
-            upright = matrix.a * matrix.d > 0 and matrix.b * matrix.c <= 0
-            scale = (matrix.c ** 2 + matrix.d ** 2) ** 0.5  # the vertical scale the font size is drawn at
-        obj = raw.FPDFText_GetTextObject(handle, i)
+        obj = api.text_object(handle, i)
+        known = objects.get(obj) if obj is not None else None
+        if known is None:  # a char without a text object is read on its own
+            known = _object(raw, textpage.raw, i, obj, fonts)
+            if obj is not None:
+                objects[obj] = known
+        upright, size, afm = known
         if upright:
-            size = raw.FPDFText_GetFontSize(handle, i) * scale
             # pdfminer's box: from the baseline plus the descent, one font size high. The loose
             # box's bottom is the baseline plus the font's descent as PDFium has it, which for the
             # standard 14 fonts (drawn with PDFium's own) is not the AFM's that pdfminer uses.
-            afm = _afm_descent(raw, obj, fonts) if obj else None
             box_bottom = oy.value + afm * size if afm is not None else min(rect.bottom, oy.value)
             char = (LIGATURES.get(text, text), rect.left - left, top_edge - (box_bottom + size), rect.right - left,
                     top_edge - box_bottom, True)
         else:  # the loose box as it stands on the page
             char = (LIGATURES.get(text, text), rect.left - left, top_edge - rect.top, rect.right - left,
                     top_edge - rect.bottom, False)
-        obj = ctypes.cast(obj, ctypes.c_void_p).value if obj else None
         if upright and last is not None and last[0] == obj and 0 <= last[1] < len(out):
             # pdfminer ends a char at its origin plus its advance: where the next char of the same
             # text object starts (the loose box's edge is the glyph's, a fraction of a point off).
@@ -139,6 +145,61 @@ def _chars(raw, textpage, left: float, top_edge: float) -> list[Char]:  # type: 
         out.append(char)
         last = (obj, len(out) - 1)
     return out
+
+
+# PDFium infers spaces and line breaks; every other char is drawn (and 0x02, its line-end hyphen).
+_MAYBE_GENERATED = frozenset((0x20, 0x0D, 0x0A, 0x02))
+_UNSPELT = frozenset((0, 0xFFFE, 0xFFFF))
+
+
+class _Api:
+    """The per-char calls of the loop, bound with plain pointers: pypdfium2's typed handles cost a
+    cast per call, and the text object is compared by address."""
+
+    def __init__(self, raw) -> None:  # type: ignore[no-untyped-def]
+        from pypdfium2_raw.bindings import _libs  # the loaded library, as pypdfium2.raw binds it
+
+        lib = _libs["pdfium"]
+        void, index = ctypes.c_void_p, ctypes.c_int
+        self.is_generated = self._bind(lib, "FPDFText_IsGenerated", ctypes.c_int, [void, index])
+        self.loose_box = self._bind(lib, "FPDFText_GetLooseCharBox", ctypes.c_int, [void, index, void])
+        self.origin = self._bind(lib, "FPDFText_GetCharOrigin", ctypes.c_int, [void, index, void, void])
+        self.text_object = self._bind(lib, "FPDFText_GetTextObject", void, [void, index])
+
+    @staticmethod
+    def _bind(lib, name: str, restype, argtypes):  # type: ignore[no-untyped-def]
+        function = lib[name]  # a fresh function object: pypdfium2's own keeps its types
+        function.restype, function.argtypes = restype, argtypes
+        return function
+
+
+@cache
+def _api(raw) -> _Api:  # type: ignore[no-untyped-def]
+    return _Api(raw)
+
+
+def _codes(raw, handle, count: int) -> list[int]:  # type: ignore[no-untyped-def]
+    """Each char's code point: the page's text in one call, char by char where it holds a surrogate
+    pair (one char, two UTF-16 units)."""
+    buffer = (ctypes.c_ushort * (count + 1))()
+    written = raw.FPDFText_GetText(handle, 0, count, buffer) if count else 0
+    codes = list(buffer[:count])
+    if written - 1 != count or any(0xD800 <= c <= 0xDFFF for c in codes):
+        codes = [raw.FPDFText_GetUnicode(handle, i) for i in range(count)]
+    return codes
+
+
+def _object(raw, handle, i: int, obj: int | None,  # type: ignore[no-untyped-def]
+            fonts: dict[int, float | None]) -> tuple[bool, float, float | None]:
+    """(upright, font size as drawn, AFM descent) of char ``i``'s text object."""
+    matrix = raw.FS_MATRIX()
+    upright, scale = True, 1.0
+    if raw.FPDFText_GetMatrix(handle, i, matrix):  # pdfminer's test: no rotation or shear
+        upright = matrix.a * matrix.d > 0 and matrix.b * matrix.c <= 0
+        scale = (matrix.c ** 2 + matrix.d ** 2) ** 0.5  # the vertical scale the font size is drawn at
+    size = raw.FPDFText_GetFontSize(handle, i) * scale
+    afm = _afm_descent(raw, raw.FPDFText_GetTextObject(handle, i), fonts) if obj and upright else None
+    return upright, size, afm
 
 
 def _afm_descent(raw, obj, fonts: dict[int, float | None]) -> float | None:  # type: ignore[no-untyped-def]
