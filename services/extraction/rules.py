@@ -44,21 +44,30 @@ def _fold(token: str) -> str:
     return token.lower().strip(":#.")
 
 
-# Folded tokens per line of the pages read lately (id -> (page, lines)): every anchor phrase of
-# every field looks through the same lines, and folding them once per phrase made a page of a
-# few thousand words cost seconds.
-_FOLDED: dict[int, tuple[Page, list[list[str]]]] = {}
+# Folded tokens per line of the pages read lately (id -> (page, lines, where each token stands)):
+# every anchor phrase of every field looks through the same lines, and folding them once per
+# phrase made a page of a few thousand words cost seconds.
+_FOLDED: dict[int, tuple[Page, list[list[str]], dict[str, list[tuple[int, int]]]]] = {}
 _FOLDED_PAGES = 64
 
 
-def folded_lines(page: Page) -> list[list[str]]:
+def _folded(page: Page) -> tuple[Page, list[list[str]], dict[str, list[tuple[int, int]]]]:
     entry = _FOLDED.get(id(page))
     if entry is None or entry[0] is not page:
         if len(_FOLDED) >= _FOLDED_PAGES:
             _FOLDED.pop(next(iter(_FOLDED)))
-        entry = (page, [[_fold(page.words[i].text) for i in line.words] for line in page.lines])
+        lines = [[_fold(page.words[i].text) for i in line.words] for line in page.lines]
+        places: dict[str, list[tuple[int, int]]] = {}
+        for n, tokens in enumerate(lines):
+            for start, token in enumerate(tokens):
+                places.setdefault(token, []).append((n, start))  # in reading order: line, then place
+        entry = (page, lines, places)
         _FOLDED[id(page)] = entry
-    return entry[1]
+    return entry
+
+
+def folded_lines(page: Page) -> list[list[str]]:
+    return _folded(page)[1]
 
 
 def find_anchors(page: Page, phrase: str) -> list[Span]:
@@ -68,19 +77,20 @@ def find_anchors(page: Page, phrase: str) -> list[Span]:
     wanted = [_fold(t) for t in phrase.split()]
     if not wanted:
         return []
+    _page, lines, places = _folded(page)
     found = []
-    for line, tokens in zip(page.lines, folded_lines(page), strict=True):
-        for start in range(len(tokens) - len(wanted) + 1):
-            if tokens[start] == wanted[0] and tokens[start:start + len(wanted)] == wanted:
-                end = start + len(wanted)
-                # A lone ":" or "#" printed after the label belongs to the label.
-                while end < len(tokens) and not tokens[end] and page.words[line.words[end]].text.strip():
-                    end += 1
-                first = page.words[line.words[start]]
-                inside = start > 0 and first.bbox[0] - page.words[line.words[start - 1]].bbox[2] \
-                    <= _GAP_BREAK * (first.bbox[3] - first.bbox[1])
-                printed = " ".join(page.words[i].text for i in line.words[start:start + len(wanted)])
-                found.append(Span(page, line.words[start:end], (inside, printed != phrase)))
+    for n, start in places.get(wanted[0], ()):
+        tokens, line = lines[n], page.lines[n]
+        if tokens[start:start + len(wanted)] == wanted:
+            end = start + len(wanted)
+            # A lone ":" or "#" printed after the label belongs to the label.
+            while end < len(tokens) and not tokens[end] and page.words[line.words[end]].text.strip():
+                end += 1
+            first = page.words[line.words[start]]
+            inside = start > 0 and first.bbox[0] - page.words[line.words[start - 1]].bbox[2] \
+                <= _GAP_BREAK * (first.bbox[3] - first.bbox[1])
+            printed = " ".join(page.words[i].text for i in line.words[start:start + len(wanted)])
+            found.append(Span(page, line.words[start:end], (inside, printed != phrase)))
     return sorted(found, key=lambda span: span.rank)
 
 

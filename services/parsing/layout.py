@@ -59,7 +59,8 @@ def split_rows(words: list[Word], rows: list[list[int]], gap_factor: float) -> l
 
 
 def _line(words: list[Word], idx: list[int]) -> Line:
-    return Line(
+    # Built valid (a str, a union of validated boxes, indexes): no validation per line.
+    return Line.model_construct(
         text=" ".join(words[i].text for i in idx),
         bbox=union([words[i].bbox for i in idx]),
         words=idx,
