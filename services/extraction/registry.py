@@ -18,13 +18,13 @@ from pathlib import Path
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
 from services.contracts import TemplateEvent
 from services.extraction.templates import Template, load_all, newest, parse_template, to_yaml
 from services.log_setup import get_logger
 from services.monitoring import metrics
+from services.storage.db import highest
 from services.storage.models import TemplateEventRecord, TemplateVersion
 
 PUBLISHED, RETIRED = "published", "retired"
@@ -72,11 +72,7 @@ class TemplateRegistry:
     def _revision(self) -> int:
         if self.engine is None:
             return 0
-        try:
-            with Session(self.engine) as s:
-                return int(s.exec(select(func.max(TemplateEventRecord.seq))).one() or 0)
-        except (OperationalError, ProgrammingError):  # a database not migrated yet: files only
-            return 0
+        return highest(self.engine, TemplateEventRecord.seq)  # a database not migrated yet: 0, files only
 
     def _load(self, revision: int) -> TemplateSet:
         every = {(t.id, t.version): t for t in self.files}

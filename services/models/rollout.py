@@ -63,10 +63,10 @@ class ModelRollout:
     def refresh(self) -> bool:
         if self.engine is None:
             return False
+        if store.latest(self.engine) == self.live.revision:  # before every document: no session
+            return False
         with Session(self.engine) as s:
             revision = store.revision(s)
-            if revision == self.live.revision:
-                return False
             live = store.live(s) if revision else Live(0)  # 0: nothing registered (or not migrated yet)
         try:
             for row in (live.production, live.canary, live.shadow):

@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, col, select
 
 from services.contracts import ModelEvent
 from services.models.registry import Status, Step, TransitionError, may, plan
 from services.storage import audit
+from services.storage.db import highest
 from services.storage.lifecycle import DatasetVersion, ModelEventRecord, ModelRecord
 
 
@@ -28,6 +30,11 @@ class Live:
     production: ModelRecord | None = None
     canary: ModelRecord | None = None
     shadow: ModelRecord | None = None
+
+
+def latest(engine: Engine) -> int:
+    """The registry's revision, read without a session."""
+    return highest(engine, ModelEventRecord.seq)
 
 
 def revision(s: Session) -> int:

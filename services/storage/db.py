@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
@@ -48,6 +49,16 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def highest(engine: Engine, column) -> int:  # type: ignore[no-untyped-def]
+    """The largest value of an integer ``column`` (an event log's seq), 0 for none or a database not
+    migrated yet. A plain connection, no ORM session: the workers ask before every document."""
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(select(func.max(column))).scalar() or 0)
+    except (OperationalError, ProgrammingError):
+        return 0
 
 
 def upgrade(url: str, revision: str = "head") -> None:
