@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
+from services.contracts import ExtractedDocument
 from services.extraction.logic import Context
 from services.extraction.registry import TemplateRegistry
 from services.extraction.templates import Template, load_template
@@ -18,6 +19,7 @@ from services.review.policy import QueuePolicy
 from services.settings import Settings
 from services.storage.blobs import BlobStore
 from services.storage.db import make_engine
+from services.validation.logic import check
 from services.validation.rules import RuleSet, load_ruleset
 
 
@@ -96,8 +98,12 @@ class Runtime:
             templates=current.by_id, versions=current.every, regex_timeout_s=self.settings.regex_timeout_s,
             regex_budget_s=self.settings.regex_budget_s,
             model=self.model, blobs=self.blobs, generic=self.generic, rank=self.settings.rank,
-            model_only_floor=self.settings.model_only_floor,
+            model_only_floor=self.settings.model_only_floor, settled=self.settled,
         )
+
+    def settled(self, doc: ExtractedDocument) -> bool:
+        """Would validation accept ``doc`` as it stands (extraction then skips the model)?"""
+        return check(doc, self.ruleset).ok
 
     @cached_property
     def generic(self) -> Template | None:

@@ -11,7 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from services.contracts import ClassifiedDocument, EInvoice, ExtractedDocument, FieldValue, LineItem, Page
+from services.contracts import (
+    HEADER_FIELDS,
+    ClassifiedDocument,
+    EInvoice,
+    ExtractedDocument,
+    FieldValue,
+    LineItem,
+    Page,
+)
 from services.extraction.regex_budget import budget
 from services.extraction.rules import RULE_CONFIDENCE, extract_field, extract_line_items
 from services.extraction.templates import Template
@@ -33,6 +41,9 @@ class Context:
     blobs: Any = None  # the BlobStore, to read an embedded e-invoice from the document's bytes
     rank: bool = True  # candidate ranking for documents no template matched
     model_only_floor: float = 0.8  # see MODEL_ONLY_FLOOR
+    # Would validation accept this document as it stands? (the runtime passes validation's check.) A
+    # known vendor whose complete template read a document validation accepts needs no model.
+    settled: Callable[[ExtractedDocument], bool] | None = None
 
 
 Extractor = Callable[[ClassifiedDocument, Context], tuple[dict[str, FieldValue], list[LineItem]]]
@@ -252,7 +263,11 @@ def _extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
     # A layout the template does not know (its anchors are not where they stood): what it reads is
     # questioned by the ranking and the generic rules wherever they disagree, however sure.
     strict = doc.detection.status == "new_layout"
+    modelled = False
     for extractor in EXTRACTORS:
+        if extractor is layout_model and matched and _settled(doc, ctx, fields, items, embedded):
+            continue  # the template read all it knows, validation accepts it: the model adds nothing
+        modelled = modelled or extractor is layout_model
         gaps = FILL_GAPS.get(extractor) if matched else None
         if gaps is not None and all(name in fields for name in gaps):
             continue  # the template read what this reader could add: no cost for a known vendor
@@ -265,6 +280,22 @@ def _extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
                 fields[name] = merged
         items = items or found_items
     fields = _uncorroborated(fields, ctx.model_only_floor)
+    return _document(doc, fields, items, embedded, ctx.model.version if modelled and ctx.model is not None else None)
+
+
+def _settled(doc: ClassifiedDocument, ctx: Context, fields: dict[str, FieldValue], items: list[LineItem],
+             embedded: tuple | None) -> bool:
+    """A known vendor's document needs no model: its template has a rule for every header field
+    (where it read nothing, the field is not printed; a template induced from invoices without a
+    due date has no rule for one, and the model reads it where a later invoice prints it) and
+    validation accepts what was read."""
+    template = _detected(doc, ctx)
+    return ctx.settled is not None and template is not None and set(HEADER_FIELDS) <= set(template.fields) \
+        and ctx.settled(_document(doc, fields, items, embedded, None))
+
+
+def _document(doc: ClassifiedDocument, fields: dict[str, FieldValue], items: list[LineItem],
+              embedded: tuple | None, model_version: str | None) -> ExtractedDocument:
     return ExtractedDocument(
         doc=doc.doc,
         detection=doc.detection,
@@ -272,7 +303,7 @@ def _extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
         text_layer=doc.text_layer,
         fields=fields,
         line_items=items,
-        model_version=ctx.model.version if ctx.model is not None else None,
+        model_version=model_version,
         ocr=any(p.ocr for p in doc.pages),
         einvoice=embedded[2] if embedded else None,
     )
