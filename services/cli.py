@@ -202,14 +202,28 @@ def train(corpus: Path, epochs: int, lr: float, batch_size: int, layers: int, ma
 @click.option("--partitions", type=int, default=4, show_default=True)
 @click.option("--database-url", default=None, help="Default: a SQLite file in a temporary folder.")
 @click.option("--broker/--no-broker", default=True, show_default=True, help="Also measure through the broker.")
-def bench(count: int, workers: int, partitions: int, database_url: str | None, broker: bool) -> None:
+@click.option("--against", type=click.Choice(["invoice2data"]), default=None,
+              help="CPU per document against invoice2data 1.0.1 on the same PDFs (installed once under HOME/anchor).")
+@click.option("--rounds", type=int, default=3, show_default=True, help="With --against: passes over the PDFs.")
+def bench(count: int, workers: int, partitions: int, database_url: str | None, broker: bool, against: str | None,
+          rounds: int) -> None:
     """Benchmark: docs/s and p50/p99 latency through the broker beside the in-process rate,
-    and the layout model's cost per page (fp32, int8) beside the parse cost."""
+    and the layout model's cost per page (fp32, int8) beside the parse cost; with ``--against
+    invoice2data``, CPU per document beside invoice2data's."""
+    settings = get_settings()
+    if against:
+        from services.bench.anchor import AnchorUnavailable, print_against
+        from services.bench.anchor import against as run_against
+
+        try:
+            print_against(run_against(count, rounds, settings.home, broker=broker, model_root=settings.model_root))
+        except AnchorUnavailable as exc:
+            raise click.ClickException(str(exc)) from None
+        return
     from services.bench import bench as run_bench
     from services.bench import print_report
 
-    print_report(run_bench(count, workers, partitions, database_url, broker=broker,
-                           model_root=get_settings().model_root))
+    print_report(run_bench(count, workers, partitions, database_url, broker=broker, model_root=settings.model_root))
 
 
 @main.group()

@@ -1,4 +1,4 @@
-"""``docflow bench``: throughput and end-to-end latency through the broker, beside the
+"""Throughput and end-to-end latency through the broker, beside the
 in-process rate of the same stage functions on the same documents.
 
 Not a test: it prints figures. Latency is the time from the envelope's ``submitted_at``
@@ -110,7 +110,8 @@ def _ref(doc_id: str, size: int):  # type: ignore[no-untyped-def]
 
 
 def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, workers: int, partitions: int,
-                   model_root: Path | None = None) -> dict:
+                   model_root: Path | None = None, *, latency: bool = True) -> dict:
+    """``latency``: also one document on an idle system and a paced load (the anchor needs only CPU)."""
     env = {"DOCFLOW_MODEL_DIR": str(model_root)} if model_root else {}
     cluster = LocalCluster(home, db_url, partitions=partitions, env=env).start()
     try:
@@ -126,7 +127,7 @@ def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, worke
         results = cluster.terminal({i for i, _ in docs}, timeout=600)
         cpu = sum(_tree_cpu(pid) for pid in pids) - cpu_started
         sent_at = {i: started for i, _ in docs}
-        latencies, ends, states = [], [], {}
+        latencies, ends, states, model_ran = [], [], {}, 0
         for doc_id, _ in docs:
             record = results[doc_id][0]
             submitted = datetime.fromisoformat(record.payload["doc"]["submitted_at"]).timestamp() \
@@ -134,17 +135,21 @@ def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, worke
             latencies.append(record.timestamp_ms / 1000 - submitted)
             ends.append(record.timestamp_ms / 1000)
             states[record.topic] = states.get(record.topic, 0) + 1
+            model_ran += record.payload.get("model_version") is not None
         peak = len(docs) / (max(ends) - started)
-        return {
+        figures = {
             "docs_per_s": peak,
             "latency_p50_s": percentile(latencies, 0.50),
             "latency_p99_s": percentile(latencies, 0.99),
             "latency_mean_s": statistics.fmean(latencies),
             "cpu_ms_per_doc": 1000 * cpu / len(docs),  # the workers' and their sandboxes', broker aside
             "terminal": states,
-            "idle_latency_p50_s": _idle_latency(cluster),
-            "paced": _paced(cluster, documents(min(len(docs), 120), seed=8), rate=peak / 2),
+            "model_ran": model_ran,
         }
+        if latency:
+            figures["idle_latency_p50_s"] = _idle_latency(cluster)
+            figures["paced"] = _paced(cluster, documents(min(len(docs), 120), seed=8), rate=peak / 2)
+        return figures
     finally:
         cluster.stop()
 
