@@ -7,8 +7,8 @@
 - The two-sample Kolmogorov-Smirnov test for a numeric one (confidences, words per page): the
   largest gap between the two empirical distributions, and its asymptotic p-value.
 
-No SciPy: the p-values come from the regularised incomplete gamma function and the Kolmogorov
-series, checked against textbook values in tests/services/monitoring/test_drift.py.
+The distributions are SciPy's (``scipy.stats``), checked against textbook values in
+tests/services/monitoring/test_drift.py.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ import math
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+
+from scipy import stats
 
 EPSILON = 1e-4  # a bin with no documents counts as this share, so the logarithm stays finite
 
@@ -88,56 +90,13 @@ def ks(reference: Sequence[float], current: Sequence[float], *, alpha: float = 0
 
 
 def chi2_sf(x: float, dof: int) -> float:
-    """P(X > x) for X ~ chi-square(dof): the regularised upper incomplete gamma Q(dof/2, x/2)."""
-    if x <= 0:
-        return 1.0
-    return _gammaq(dof / 2, x / 2)
+    """P(X > x) for X ~ chi-square(dof)."""
+    return 1.0 if x <= 0 else float(stats.chi2.sf(x, dof))
 
 
 def kolmogorov_sf(lam: float) -> float:
-    """P(K > lam) for the Kolmogorov distribution: 2 * sum (-1)^(j-1) exp(-2 j^2 lam^2)."""
-    if lam < 0.2:
-        return 1.0
-    total, sign = 0.0, 1.0
-    for j in range(1, 101):
-        term = sign * math.exp(-2 * j * j * lam * lam)
-        total += term
-        if abs(term) < 1e-12:
-            break
-        sign = -sign
-    return min(1.0, max(0.0, 2 * total))
-
-
-def _gammaq(a: float, x: float) -> float:
-    """Q(a, x) by its series below a + 1 and its continued fraction above (Numerical Recipes 6.2)."""
-    log_front = -x + a * math.log(x) - math.lgamma(a)
-    if x < a + 1:
-        term = total = 1.0 / a
-        ap = a
-        for _ in range(1000):
-            ap += 1
-            term *= x / ap
-            total += term
-            if abs(term) < abs(total) * 1e-15:
-                break
-        return max(0.0, 1.0 - total * math.exp(log_front))
-    tiny = 1e-300
-    b = x + 1 - a
-    c, d = 1 / tiny, 1 / b
-    h = d
-    for i in range(1, 1000):
-        an = -i * (i - a)
-        b += 2
-        d = an * d + b
-        d = tiny if abs(d) < tiny else d
-        c = b + an / c
-        c = tiny if abs(c) < tiny else c
-        d = 1 / d
-        delta = d * c
-        h *= delta
-        if abs(delta - 1) < 1e-15:
-            break
-    return min(1.0, math.exp(log_front) * h)
+    """P(K > lam) for the Kolmogorov distribution (the limit of sqrt(n) D)."""
+    return float(stats.kstwobign.sf(lam))
 
 
 def _quantiles(values: Sequence[float], bins: int) -> list[float]:
@@ -176,5 +135,4 @@ def two_proportions(worse: tuple[int, int], base: tuple[int, int]) -> float:
     se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
     if se == 0:
         return 1.0 if x1 / n1 <= x2 / n2 else 0.0
-    z = (x1 / n1 - x2 / n2) / se
-    return 0.5 * math.erfc(z / math.sqrt(2))
+    return float(stats.norm.sf((x1 / n1 - x2 / n2) / se))
