@@ -3,10 +3,17 @@ trainer's consumer, and every stream worker, keep going while it trains.
 
 snapshot the dataset -> train (continuing from production) -> score candidate and production on
 the frozen evaluation set and on the recent corrections -> gate -> register (shadow or rejected).
+
+The job ends with the trainer that started it (Linux's parent-death signal): a trainer that died
+fails its running job at its next start, so a job that went on would train for nothing, on a
+core the stream needs.
 """
 
 from __future__ import annotations
 
+import ctypes
+import os
+import signal
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -97,8 +104,21 @@ def run(job_id: int, rt: Runtime) -> str:
     return folder.name
 
 
+def die_with_parent(parent: int | None) -> None:
+    """SIGKILL this process when its parent ends (PR_SET_PDEATHSIG); at once if ``parent``, the
+    pid that started it, is no longer its parent (it died before the signal was asked for)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the job outlives a dead trainer, as before
+        return
+    if parent is not None and os.getppid() != parent:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
 def main(argv: list[str]) -> int:
     job_id = int(argv[1])
+    die_with_parent(int(os.environ[store.PARENT_ENV]) if os.environ.get(store.PARENT_ENV) else None)
     rt = Runtime(get_settings())
     try:
         version = run(job_id, rt)

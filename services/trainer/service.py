@@ -109,7 +109,8 @@ class Trainer:
             job_id = job.id
         self.job_id = job_id
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "services.trainer.job", str(job_id), env=os.environ.copy())
+            sys.executable, "-m", "services.trainer.job", str(job_id),
+            env=os.environ | {store.PARENT_ENV: str(os.getpid())})
         asyncio.get_running_loop().create_task(self.proc.wait())
         self.log.info("training job started", job=job_id, pid=self.proc.pid)
 

@@ -15,6 +15,8 @@ from services.trainer.triggers import Decision, Signals
 
 ACTIVE = ("queued", "running")
 
+PARENT_ENV = "DOCFLOW_TRAINER_PID"  # the trainer's pid, given to the job it starts (which dies with it)
+
 
 def _insert(s: Session, row: TriggerSignal) -> bool:
     """Insert once per (kind, id): a redelivered message is not counted twice."""
