@@ -9,6 +9,7 @@ from functools import cache
 
 from services.contracts import Page, Word
 from services.parsing.layout import group_lines
+from services.parsing.pdfium import LOCK
 
 DPI = 200
 # A page is rendered for OCR at DPI, or smaller where that would pass this many pixels (a poster-
@@ -25,12 +26,10 @@ def available() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def ocr_page(pdf_page, number: int, width: float, height: float) -> Page:  # type: ignore[no-untyped-def]
-    """Words of one pypdfium2 page, boxes in PDF points with the origin top-left."""
+def ocr_page(image, scale: float, number: int, width: float, height: float) -> Page:  # type: ignore[no-untyped-def]
+    """Words of a page rendered at ``scale`` (``render``), boxes in PDF points with the origin top-left."""
     import pytesseract
 
-    scale = min(DPI / 72, (MAX_PIXELS / max(1.0, width * height)) ** 0.5)
-    image = pdf_page.render(scale=scale).to_pil().convert("L")
     data = pytesseract.image_to_data(image, lang=LANGUAGES, config="--psm 3", output_type=pytesseract.Output.DICT)
     k = 1 / scale
     words = []
@@ -50,8 +49,16 @@ def ocr_missing(data: bytes, pages: list[Page]) -> list[Page]:
         return pages
     import pypdfium2 as pdfium
 
-    document = pdfium.PdfDocument(data)
-    try:
-        return [p if p.words else ocr_page(document[p.number - 1], p.number, p.width, p.height) for p in pages]
-    finally:
-        document.close()
+    with LOCK:  # rendering is PDFium's; reading the images is Tesseract's, in a process of its own
+        document = pdfium.PdfDocument(data)
+        try:
+            images = {p.number: render(document[p.number - 1], p.width, p.height) for p in pages if not p.words}
+        finally:
+            document.close()
+    return [p if p.words else ocr_page(*images[p.number], p.number, p.width, p.height) for p in pages]
+
+
+def render(pdf_page, width: float, height: float):  # type: ignore[no-untyped-def]
+    """A pypdfium2 page as a greyscale image for OCR, and the scale it was rendered at."""
+    scale = min(DPI / 72, (MAX_PIXELS / max(1.0, width * height)) ** 0.5)
+    return pdf_page.render(scale=scale).to_pil().convert("L"), scale

@@ -11,11 +11,16 @@ ligatures expanded: pdfplumber's ``extract_words`` rule, written out here.
 
 A rotated page (``/Rotate``) is left to the pdfplumber reader (``fallback``), as is a document PDFium
 cannot open for a reason pdfplumber may name better.
+
+PDFium is not thread-safe, and pypdfium2 does not lock for it: two threads in it at once (the
+console rendering a page while it reads the page's words) crash the process, fail to load pages or
+read wrong text. Every use of PDFium in the process holds ``LOCK``.
 """
 
 from __future__ import annotations
 
 import ctypes
+import threading
 from functools import cache
 from itertools import groupby
 
@@ -26,6 +31,7 @@ from services.parsing.layout import group_lines
 X_TOLERANCE = 1.5
 Y_TOLERANCE = 3.0
 SPACE_SHARE = 0.15  # of the font size: a gap this wide after an inferred space is a word break
+LOCK = threading.RLock()  # held by every caller of PDFium in this process (see above)
 LIGATURES = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
 
 
@@ -34,6 +40,11 @@ class Unsuited(Exception):
 
 
 def read_pages(data: bytes, *, max_pages: int) -> list[Page]:
+    with LOCK:
+        return _read_pages(data, max_pages=max_pages)
+
+
+def _read_pages(data: bytes, *, max_pages: int) -> list[Page]:
     import pypdfium2 as pdfium
 
     try:

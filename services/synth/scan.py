@@ -12,6 +12,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
+from services.parsing.pdfium import LOCK
+
 DPI = 150
 
 
@@ -19,15 +21,19 @@ def scan(pdf: bytes, truth: dict, rng: random.Random) -> tuple[bytes, dict]:
     """An image-only copy of ``pdf`` and its truth with every box moved as the page turned."""
     import pypdfium2 as pdfium
 
-    document = pdfium.PdfDocument(pdf)
+    with LOCK:
+        document = pdfium.PdfDocument(pdf)
+        try:
+            images = [page.render(scale=DPI / 72).to_pil().convert("L") for page in document]
+        finally:
+            document.close()
     out = io.BytesIO()
     page_size = A4
     c = canvas.Canvas(out, pagesize=page_size, invariant=1)
     angles = []
-    for page in document:
+    for image in images:
         angle = rng.uniform(-1.2, 1.2)
         angles.append(angle)
-        image = page.render(scale=DPI / 72).to_pil().convert("L")
         image = image.rotate(angle, resample=Image.BILINEAR, expand=False, fillcolor=255)
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.8)))
         noise = Image.effect_noise(image.size, rng.uniform(8, 18))
@@ -38,7 +44,6 @@ def scan(pdf: bytes, truth: dict, rng: random.Random) -> tuple[bytes, dict]:
         c.drawImage(ImageReader(buf), 0, 0, width=page_size[0], height=page_size[1])
         c.showPage()
     c.save()
-    document.close()
     moved = dict(truth, scanned=True, labels=[_turn(label, angles, page_size) for label in truth.get("labels", [])])
     return out.getvalue(), moved
 

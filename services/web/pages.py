@@ -11,6 +11,7 @@ from typing import Any
 
 from services.contracts import DocumentRef, Page
 from services.parsing.logic import parse
+from services.parsing.pdfium import LOCK
 from services.storage.blobs import BlobStore
 
 SCALE = 1.5  # 108 dpi: a4 at 893 x 1263 px, readable and light
@@ -56,6 +57,11 @@ class PageTooLarge(ValueError):
 
 
 def render_png(data: bytes, number: int, scale: float = SCALE) -> bytes:
+    with LOCK:
+        return _render_png(data, number, scale)
+
+
+def _render_png(data: bytes, number: int, scale: float) -> bytes:
     import pypdfium2 as pdfium
 
     pdf = pdfium.PdfDocument(data)

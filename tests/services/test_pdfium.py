@@ -69,3 +69,49 @@ def test_it_is_the_default_and_leaves_what_it_cannot_read_to_pdfplumber() -> Non
         with pytest.raises(UnreadableDocument) as caught:
             DEFAULT_READER.read(data, max_pages=50)
         assert caught.value.reason == reason
+
+
+
+CONCURRENT = """
+import io, sys
+from concurrent.futures import ThreadPoolExecutor
+from reportlab.pdfgen import canvas
+from services.parsing import pdfium
+from services.web.pages import render_png
+
+def pdf(k):  # the standard 14 fonts, not embedded: PDFium's font mapper is shared by every document
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    for font in ("Helvetica", "Times-Roman", "Courier", "Helvetica-Bold"):
+        c.setFont(font, 10)
+        for y in range(40):
+            c.drawString(40, 800 - 19 * y - k, f"{font} {y} Rechnung Nr. {k}-{y} vom 12.03.2025 Summe 1.234,56 EUR")
+        c.showPage()
+    c.save()
+    return out.getvalue()
+
+def texts(data):
+    return [(w.text, tuple(w.bbox)) for p in pdfium.read_pages(data, max_pages=50) for w in p.words]
+
+pdfs = [pdf(k) for k in range(4)]
+alone = [texts(p) for p in pdfs]
+with ThreadPoolExecutor(3) as pool:
+    reads = [pool.submit(lambda: [texts(p) for p in pdfs]) for _ in range(6)]
+    draws = [pool.submit(lambda: [render_png(p, 1) for p in pdfs]) for _ in range(6)]
+    wrong = sum(f.result() != alone for f in reads)
+    drawn = sum(len(f.result()) for f in draws)
+print(wrong, drawn)
+"""
+
+
+def test_threads_reading_and_rendering_at_once_read_what_one_thread_reads() -> None:
+    """The console renders a page's image while it reads the page's words, each in a thread of the
+    server's pool. Without the process's PDFium lock that crashes the process (or fails to load
+    pages, or reads wrong words), so it runs in a child."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", CONCURRENT], capture_output=True, text=True, timeout=300,
+                         cwd=Path(__file__).resolve().parents[2])
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.split() == ["0", "24"], run.stdout
