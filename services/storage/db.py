@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine
@@ -51,12 +52,19 @@ def session_scope(engine: Engine) -> Iterator[Session]:
             raise
 
 
+_HIGHEST: dict[tuple[type, str], Any] = {}
+
+
 def highest(engine: Engine, column) -> int:  # type: ignore[no-untyped-def]
     """The largest value of an integer ``column`` (an event log's seq), 0 for none or a database not
     migrated yet. A plain connection, no ORM session: the workers ask before every document."""
+    key = (column.class_, column.key)
+    statement = _HIGHEST.get(key)
+    if statement is None:  # built once: making a select costs more than SQLite answering it
+        statement = _HIGHEST[key] = select(func.max(column))
     try:
         with engine.connect() as connection:
-            return int(connection.execute(select(func.max(column))).scalar() or 0)
+            return int(connection.execute(statement).scalar() or 0)
     except (OperationalError, ProgrammingError):
         return 0
 
