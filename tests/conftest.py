@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,14 +34,15 @@ def rt(settings: Settings) -> Runtime:
     return Runtime(settings)
 
 
-def fresh_postgres_database() -> tuple[str, object]:
-    """A new, empty database on the local PostgreSQL; returns its URL and a function dropping it."""
+def fresh_postgres_database(template: str | None = None) -> tuple[str, object]:
+    """A new database on the local PostgreSQL, empty or a copy of ``template``; returns its URL and a
+    function dropping it."""
     from sqlalchemy import create_engine, text
 
     name = f"docflow_test_{uuid.uuid4().hex[:10]}"
     admin = create_engine(normalise_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else "")))
     url = POSTGRES_URL.rsplit("/", 1)[0] + f"/{name}"
 
     def drop() -> None:
@@ -51,17 +53,34 @@ def fresh_postgres_database() -> tuple[str, object]:
     return url, drop
 
 
+# Migrating costs about a second a database; the tests' databases are copies of one migrated
+# once per session (a file copy for SQLite, CREATE DATABASE ... TEMPLATE for PostgreSQL).
+
+@pytest.fixture(scope="session")
+def sqlite_migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("migrated") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_migrated() -> Iterator[str]:
+    url, drop = fresh_postgres_database()
+    upgrade(url)  # through a NullPool engine: no connection is left open on the template
+    yield url.rsplit("/", 1)[1]
+    drop()  # type: ignore[operator]
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database: a SQLite file, then a fresh PostgreSQL database."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'test.db'}"
-        upgrade(url)
-        yield url
+        path = tmp_path / "test.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_migrated"), path)
+        yield f"sqlite:///{path}"
         return
-    url, drop = fresh_postgres_database()
+    url, drop = fresh_postgres_database(template=request.getfixturevalue("postgres_migrated"))
     try:
-        upgrade(url)
         yield url
     finally:
         drop()  # type: ignore[operator]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from services.access import passwords
 from services.access.users import create_user
 from services.contracts import AcceptedDocument, IncomingDocument
 from services.pipeline import run
@@ -74,7 +75,11 @@ def _b64(data: bytes) -> str:
 
 
 @pytest.fixture
-def console(tmp_path: Path, db_url: str) -> Iterator[Console]:
+def console(tmp_path: Path, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Console]:
+    # Six users at the production scrypt cost (0.4 s a hash, as much again a login) were most of
+    # every console test's time. The cost is stored in each hash, so their logins verify at this
+    # one; the production cost is tested in tests/services/review/test_review.py.
+    monkeypatch.setattr(passwords, "N", 2**10)
     settings = Settings(home=tmp_path / "home", database_url=db_url)
     settings.home.mkdir(parents=True)
     rt = Runtime(settings)
