@@ -4,7 +4,7 @@ PYTHON ?= python3
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-lock.txt 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: setup up test test-unit lint bench model clean
+.PHONY: setup up test test-unit lint typecheck bench model clean
 
 setup: $(STAMP)
 
@@ -20,8 +20,8 @@ $(STAMP): pyproject.toml requirements-lock.txt
 up: setup
 	HF_HUB_OFFLINE=1 $(VENV)/bin/docflow up
 
-## Every test: unit, PostgreSQL and the integration tests through a real broker.
-test: setup
+## Every test: ruff and mypy first, then unit, PostgreSQL and the integration tests through a real broker.
+test: setup lint typecheck
 	scripts/ensure-services
 	HF_HUB_OFFLINE=1 $(VENV)/bin/pytest -q -p no:cacheprovider
 
@@ -30,6 +30,9 @@ test-unit: setup
 
 lint: setup
 	$(VENV)/bin/ruff check services labeling tests
+
+typecheck: setup
+	$(VENV)/bin/mypy
 
 ## Rebuild the default model the product ships (models/), from the synthetic world, seed 7.
 model: setup

@@ -123,7 +123,7 @@ def import_(tasks: Path, author: str) -> None:
     pages = PageCache(rt.blobs, rt.settings.max_pages, size=1)
     with session_scope(rt.engine) as s:
         saved, problems = store.import_tasks(s, json.loads(tasks.read_text(encoding="utf-8")),
-                                             lambda doc: pages.pages(doc.document_id, doc.blob_uri), author)
+                                             lambda doc: pages.pages(doc.document_id, doc.blob_uri or ""), author)
         if problems:
             raise click.ClickException("; ".join(f"{d}: {why}" for d, why in problems.items()))
     click.echo(f"imported {len(saved)} documents: " + ", ".join(f"{d} r{r}" for d, r in saved.items()))

@@ -45,7 +45,8 @@ def check(template: Template, examples: list[Example], live: list[Template], reg
     what the template gives (``ok``: equal; None where nothing was labelled). ``ok`` overall when
     every document is matched to this template and every labelled field is reproduced."""
     others = [t for t in live if t.id != template.id]
-    documents, per_field = [], {}
+    documents: list[dict[str, Any]] = []
+    per_field: dict[str, Any] = {}
     for ex in examples:
         pages = ex.labeled.pages
         detection = detect(ParsedDocument.model_construct(pages=pages), [template, *others])

@@ -82,7 +82,7 @@ def worklist(s: Session, *, limit: int = 100, include_labeled: bool = False) -> 
     review = to_review(s)
     docs = s.exec(select(Document).where(col(Document.state).in_(CANDIDATE_STATES), col(Document.blob_uri).is_not(None))
                   .order_by(col(Document.updated_at).desc()).limit(WORKLIST_SCAN)).all()
-    items = []
+    items: list[dict[str, Any]] = []
     for d in docs:
         if d.document_id in labeled and not include_labeled and d.document_id not in review:
             continue

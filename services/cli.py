@@ -84,7 +84,7 @@ def submit(paths: tuple[Path, ...], wait: bool, timeout: float, source: str) -> 
     settings = get_settings()
     bootstrap = client.broker_address(settings)
     envelopes = client.store_first(client.expand(paths), settings, source)
-    by_id = {env.document_id: f for env, f in envelopes}
+    by_id = {env.document_id or "": f for env, f in envelopes}
     messages = [(env.document_id or "", encode(env)) for env, _ in envelopes]
     with click.progressbar(length=len(messages), label="submitting", file=sys.stderr) as bar:
         client.run(client.publish(bootstrap, messages, lambda: bar.update(1)))

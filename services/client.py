@@ -93,7 +93,7 @@ def wait_stored(settings: Settings, wanted: set[str], timeout: float, on_result:
                 poll_s: float = 0.5) -> set[str]:
     """Watch the database until every wanted id is terminal there (it outlives any broker restart);
     returns the ids still unfinished at the timeout."""
-    from sqlmodel import Session, select
+    from sqlmodel import Session, col, select
 
     from services.storage.db import make_engine
     from services.storage.models import Document, DocumentState
@@ -105,7 +105,8 @@ def wait_stored(settings: Settings, wanted: set[str], timeout: float, on_result:
         while missing and time.monotonic() < deadline:
             with Session(engine) as s:
                 rows = s.exec(select(Document.document_id, Document.state, Document.reasons).where(
-                    Document.document_id.in_(list(missing)), Document.state.in_(DocumentState.TERMINAL))).all()
+                    col(Document.document_id).in_(list(missing)),
+                    col(Document.state).in_(DocumentState.TERMINAL))).all()
             for document_id, state, reasons in rows:
                 missing.discard(document_id)
                 on_result(Result(document_id, state, list(reasons or [])))

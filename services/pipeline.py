@@ -66,8 +66,9 @@ def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None
         ref = intake(envelope, document_id, blobs=rt.blobs, limits=limits or rt.limits)
         stage = PARSE
         data = rt.blobs.get(ref.blob_uri)
-        limits = {"max_pages": rt.settings.max_pages, "max_words": rt.settings.max_words_per_page}
-        parsed = sandbox.parse(data, ref, **limits).document if sandbox else parse(data, ref, **limits)
+        pages, words = rt.settings.max_pages, rt.settings.max_words_per_page
+        parsed = (sandbox.parse(data, ref, max_pages=pages, max_words=words).document if sandbox
+                  else parse(data, ref, max_pages=pages, max_words=words))
         stage = DETECT
         rt.refresh_templates()
         classified = ClassifiedDocument(**dict(parsed), detection=detect(parsed, rt.templates))

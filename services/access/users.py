@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, delete, select
+from sqlmodel import Session, col, delete, select
 
 from services.access.passwords import check_strength, hash_password, verify_password
 from services.access.roles import Permission, Role, permissions
@@ -67,6 +67,7 @@ def authenticate(session: Session, *, username: str, password: str) -> User | No
 def start_session(session: Session, *, user: User) -> tuple[str, str]:
     """A new login session: (cookie token, CSRF token)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    assert user.id is not None, "a stored user"
     session.add(Credential(token_hash=_digest(token), kind="session", user_id=user.id, csrf=csrf,
                            expires_at=datetime.now(UTC) + timedelta(hours=SESSION_HOURS)))
     return token, csrf
@@ -80,6 +81,7 @@ def issue_token(session: Session, *, user: User, name: str, days: int = TOKEN_DA
     if not user.active:
         raise UserError(f"{user.username} is deactivated")
     token = "dft_" + secrets.token_urlsafe(32)
+    assert user.id is not None, "a stored user"
     session.add(Credential(token_hash=_digest(token), kind="token", user_id=user.id, name=name[:100],
                            expires_at=datetime.now(UTC) + timedelta(days=days)))
     return token
@@ -87,7 +89,7 @@ def issue_token(session: Session, *, user: User, name: str, days: int = TOKEN_DA
 
 def tokens(session: Session, *, user: User) -> list[dict]:
     rows = session.exec(select(Credential).where(Credential.user_id == user.id, Credential.kind == "token")
-                        .order_by(Credential.created_at)).all()
+                        .order_by(col(Credential.created_at))).all()
     return [{"name": r.name, "created_at": _aware(r.created_at).isoformat(),
              "expires_at": _aware(r.expires_at).isoformat() if r.expires_at else None} for r in rows]
 
@@ -128,7 +130,7 @@ def resolve(session: Session, *, token: str, kind: str) -> Principal | None:
 
 
 def end_session(session: Session, *, token: str) -> None:
-    session.exec(delete(Credential).where(Credential.token_hash == _digest(token)))  # type: ignore[call-overload]
+    session.exec(delete(Credential).where(col(Credential.token_hash) == _digest(token)))  # type: ignore[call-overload]
 
 
 def _digest(token: str) -> str:

@@ -78,7 +78,10 @@ def docflow(docs: list[tuple[str, bytes, dict]], settings: Settings, rounds: int
     """The in-process path, as ``docflow extract`` runs it, on every document ``rounds`` times."""
     rt = Runtime(settings)
     run(IncomingDocument(source="bench", content=base64.b64encode(docs[0][1]).decode()), rt)  # warm
-    costs, read, states, modelled = [], {}, {}, 0
+    costs: list[float] = []
+    read: dict[str, dict] = {}
+    states: dict[str, int] = {}
+    modelled = 0
     for n in range(rounds):
         started = _own_cpu()
         outcomes = [run(IncomingDocument(document_id=f"{doc_id}-{n}", source="bench",

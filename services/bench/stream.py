@@ -127,7 +127,10 @@ def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, worke
         results = cluster.terminal({i for i, _ in docs}, timeout=600)
         cpu = sum(_tree_cpu(pid) for pid in pids) - cpu_started
         sent_at = {i: started for i, _ in docs}
-        latencies, ends, states, model_ran = [], [], {}, 0
+        latencies: list[float] = []
+        ends: list[float] = []
+        states: dict[str, int] = {}
+        model_ran = 0
         for doc_id, _ in docs:
             record = results[doc_id][0]
             submitted = datetime.fromisoformat(record.payload["doc"]["submitted_at"]).timestamp() \

@@ -8,6 +8,7 @@ matches, the evidence says for each template what was missing: never a silent "n
 from __future__ import annotations
 
 import re
+from typing import Literal
 
 from services.contracts import Detection, ParsedDocument
 from services.extraction.templates import Template
@@ -93,14 +94,14 @@ def detect(doc: ParsedDocument, templates: list[Template]) -> Detection:
             evidence.append("no templates are loaded")
         return Detection(status="unknown", evidence=evidence[:20])
     confidence, template = best
-    fit, why = layout_fit(doc, template)
-    status = "matched" if fit is None or fit >= LAYOUT_FIT_MIN else "new_layout"
+    fit, fit_why = layout_fit(doc, template)
+    status: Literal["matched", "new_layout"] = "matched" if fit is None or fit >= LAYOUT_FIT_MIN else "new_layout"
     return Detection(
         status=status,
         template_id=template.id,
         template_version=template.version,
         confidence=confidence if status == "matched" else round(confidence * fit, 4),  # type: ignore[operator]
-        evidence=[e for e in evidence if e.startswith(template.ref)] + [why],
+        evidence=[e for e in evidence if e.startswith(template.ref)] + [fit_why],
     )
 
 

@@ -13,14 +13,15 @@ import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 
 from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, Page, Word
 from services.extraction.normalise import _DATE_FORMATS, normalise_amount, normalise_date
 from services.extraction.rules import extract_field, find_anchors
-from services.extraction.templates import FieldRule, LineItemRule, MatchRule, Options, Template
+from services.extraction.templates import FieldRule, FieldType, LineItemRule, MatchRule, Options, Template
 from services.parsing.layout import union
 
-TYPE_OF = {
+TYPE_OF: dict[str, FieldType] = {
     "vendor_vat_id": "vat_id", "vendor_iban": "iban", "invoice_date": "date", "due_date": "date",
     "currency": "currency", "net_amount": "amount", "tax_amount": "amount", "total_amount": "amount",
 }
@@ -140,7 +141,7 @@ def _pattern(name: str, printed: str) -> str:
 
 def infer_options(examples: list[Labeled]) -> Options:
     date_formats: list[str] = []
-    decimal = None
+    decimal: Literal[".", ","] | None = None
     for ex in examples:
         for label in ex.labels:
             printed = " ".join(w["text"] for w in label["words"])
@@ -155,7 +156,7 @@ def infer_options(examples: list[Labeled]) -> Options:
                 with contextlib.suppress(ValueError):
                     normalise_date(printed)
             if label["field"] in ("total_amount", "net_amount") and decimal is None:
-                for sep in (".", ","):
+                for sep in (".", ","):  # type: Literal[".", ","]
                     try:
                         if normalise_amount(printed, sep) == label["value"]:
                             decimal = sep
@@ -190,8 +191,9 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
             kind = TYPE_OF.get(fname, "text")
             taken = _labelled_words(ex, label["page"])
             box = union([page.words[i].bbox for i in value])
-            for direction, found in (("right", anchor_left(page, value, taken)),
-                                     ("below", anchor_above(page, value, taken))):
+            sides: tuple[tuple[Literal["right", "below"], tuple[str, float] | None], ...] = (
+                ("right", anchor_left(page, value, taken)), ("below", anchor_above(page, value, taken)))
+            for direction, found in sides:
                 if found:
                     anchor, gap = found
                     spans = find_anchors(page, anchor)

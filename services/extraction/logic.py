@@ -117,7 +117,8 @@ def _generic(doc: ClassifiedDocument, ctx: Context, first: bool) -> dict[str, Fi
         return {}
     found, _ = read_with(ctx.generic, doc.pages, ctx.regex_timeout_s)
     return {name: value.model_copy(update={"confidence": _generic_confidence(name, value.value)})
-            for name, value in found.items() if (name in GENERIC_FIRST) == first and _plausible(name, value.value)}
+            for name, value in found.items()
+            if (name in GENERIC_FIRST) == first and _plausible(name, value.value or "")}
 
 
 CHECKED_CONFIDENCE = 0.9

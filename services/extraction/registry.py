@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy.engine import Engine
@@ -92,9 +93,10 @@ class TemplateRegistry:
 def versions(s: Session, template_id: str, files: list[Template]) -> list[dict]:
     """Every version of a template, newest first, with where it lives and whether it is active."""
     rows = s.exec(select(TemplateVersion).where(TemplateVersion.template_id == template_id)).all()
-    out = {t.version: {"version": t.version, "source": "file", "status": PUBLISHED, "author": None,
-                       "created_at": None, "documents": [], "checks": {}}
-           for t in files if t.id == template_id}
+    out: dict[int, dict[str, Any]] = {
+        t.version: {"version": t.version, "source": "file", "status": PUBLISHED, "author": None,
+                    "created_at": None, "documents": [], "checks": {}}
+        for t in files if t.id == template_id}
     for r in rows:
         out[r.version] = {"version": r.version, "source": "database", "status": r.status, "author": r.author,
                           "created_at": r.created_at.isoformat(), "documents": r.documents, "checks": r.checks,

@@ -55,7 +55,7 @@ def _corrections(s: Session, cutoff: datetime) -> dict[str, list[LabelRecord]]:
 def human_documents(s: Session, cutoff: datetime, pages_of: PagesOf, limit: int) -> list[dict[str, Any]]:
     """Every human-labelled document up to ``cutoff``, newest last: its truth (with word labels)
     and where the labels came from."""
-    out = []
+    out: list[dict[str, Any]] = []
     for document_id, row in _labeler_sets(s, cutoff).items():
         doc = s.get(DocumentRow, document_id)
         if doc is not None and doc.blob_uri:
@@ -113,12 +113,12 @@ def snapshot(s: Session, *, cutoff: datetime, base: Path | None, out_root: Path,
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "manifest.json").write_text(json.dumps({"version": version, "sha256": sha, "cutoff": cutoff.isoformat(),
                                                       "base": base_info, "documents": manifest}, indent=1))
-    row = DatasetVersion(version=version, sha256=sha, cutoff=cutoff, base=base_info, documents=len(human),
-                         labels=sum(m["labels"] for m in manifest), manifest=manifest, recent=sorted(recent),
-                         folder=str(folder))
-    s.add(row)
+    made = DatasetVersion(version=version, sha256=sha, cutoff=cutoff, base=base_info, documents=len(human),
+                          labels=sum(m["labels"] for m in manifest), manifest=manifest, recent=sorted(recent),
+                          folder=str(folder))
+    s.add(made)
     s.flush()
-    return row
+    return made
 
 
 def training_documents(dataset: DatasetVersion, human_weight: int) -> list[Document]:

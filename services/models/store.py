@@ -162,7 +162,8 @@ def lineage(s: Session, model_version: str) -> dict[str, Any] | None:
     if row is None:
         return None
     dataset = s.get(DatasetVersion, row.dataset_version) if row.dataset_version else None
-    chain, parent = [], row.parent
+    chain: list[str] = []
+    parent = row.parent
     while parent and len(chain) < 50:
         chain.append(parent)
         above = s.get(ModelRecord, parent)

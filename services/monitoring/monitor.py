@@ -44,6 +44,10 @@ def _min_confidence(row: Row, _c: set[str]) -> float | None:
     return min(row.confidence.values()) if row.confidence else 0.0
 
 
+def _confidence_of(name: str) -> Callable[[Row, set[str]], float | None]:
+    return lambda row, _c: row.confidence.get(name)
+
+
 FEATURES: list[Feature] = [
     Feature("vendor", "categorical", lambda r, _c: r.vendor or "unknown"),
     Feature("detection", "categorical", lambda r, _c: r.detection),
@@ -56,7 +60,7 @@ FEATURES: list[Feature] = [
     Feature("pages", "numeric", lambda r, _c: float(r.pages)),
     Feature("words_per_page", "numeric", lambda r, _c: r.words_per_page),
     Feature("min_confidence", "confidence", _min_confidence),
-    *[Feature(f"confidence.{name}", "confidence", lambda r, _c, n=name: r.confidence.get(n)) for name in HEADER_FIELDS],
+    *[Feature(f"confidence.{name}", "confidence", _confidence_of(name)) for name in HEADER_FIELDS],
 ]
 # Per vendor, the vendor mix says nothing; the rest do.
 VENDOR_FEATURES = [f for f in FEATURES if f.name != "vendor"]

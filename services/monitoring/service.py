@@ -37,7 +37,8 @@ def corrected_ids(s: Session, document_ids: list[str]) -> set[str]:
 
 def arm(s: Session, model: ModelRecord, since: datetime, role: str) -> Arm:
     """The documents ``model`` served in ``role`` since ``since``, once settled."""
-    rows = s.exec(select(Observation, Document.state).join(Document, Document.document_id == Observation.document_id)
+    rows = s.exec(select(Observation, col(Document.state))
+                  .join(Document, col(Document.document_id) == col(Observation.document_id))
                   .where(col(Observation.model_version).in_(served_names(model.version)),
                          Observation.model_role == role, Observation.at >= since,
                          col(Observation.outcome).is_not(None))).all()
@@ -60,7 +61,7 @@ class Monitor:
             checks = run_checks(rows, corrected_ids(s, [r.document_id for r in rows]), policy.drift, self.seen)
             self.seen = rows[-1].at if rows else self.seen
             run = int(s.exec(select(func.max(DriftCheck.run))).one() or 0) + 1
-            s.exec(delete(DriftCheck).where(DriftCheck.run <= run - KEEP_RUNS))  # type: ignore[call-overload]
+            s.exec(delete(DriftCheck).where(col(DriftCheck.run) <= run - KEEP_RUNS))  # type: ignore[call-overload]
             now = datetime.now(UTC)
             for c in checks:
                 s.add(DriftCheck(run=run, at=now, scope=c.scope, feature=c.feature, test=c.test, statistic=c.statistic,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from services.contracts import DocumentRef, Page, ParsedDocument, Reason
 from services.errors import UnreadableDocument
 from services.parsing.readers import DEFAULT_READER, Reader
@@ -19,7 +21,8 @@ def parse(data: bytes, doc: DocumentRef, *, max_pages: int, reader: Reader = DEF
     more than ``max_words`` words."""
     pages = _bounded(reader.read(data, max_pages=max_pages), max_words)
     with_text = sum(p.has_text_layer for p in pages)
-    text_layer = "full" if with_text == len(pages) else "none" if with_text == 0 else "partial"
+    text_layer: Literal["full", "partial", "none"] = (
+        "full" if with_text == len(pages) else "none" if with_text == 0 else "partial")
     name = reader.name
     if ocr and with_text < len(pages):
         from services.parsing import ocr as tesseract

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 from functools import cache
+from typing import Any
 
 from services.contracts import Page, Word
 from services.parsing.layout import group_lines
@@ -55,10 +56,11 @@ def ocr_missing(data: bytes, pages: list[Page]) -> list[Page]:
             images = {p.number: render(document[p.number - 1], p.width, p.height) for p in pages if not p.words}
         finally:
             document.close()
-    return [p if p.words else ocr_page(*images[p.number], p.number, p.width, p.height) for p in pages]
+    return [p if p.words else ocr_page(*images[p.number], number=p.number, width=p.width, height=p.height)
+            for p in pages]
 
 
-def render(pdf_page, width: float, height: float):  # type: ignore[no-untyped-def]
+def render(pdf_page, width: float, height: float) -> tuple[Any, float]:  # type: ignore[no-untyped-def]
     """A pypdfium2 page as a greyscale image for OCR, and the scale it was rendered at."""
     scale = min(DPI / 72, (MAX_PIXELS / max(1.0, width * height)) ** 0.5)
     return pdf_page.render(scale=scale).to_pil().convert("L"), scale

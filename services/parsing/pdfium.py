@@ -23,6 +23,7 @@ import ctypes
 import threading
 from functools import cache
 from itertools import groupby
+from typing import cast
 
 from services.contracts import Page, Reason, Word
 from services.errors import UnreadableDocument
@@ -269,14 +270,14 @@ def _lines(chars: list[Char], key: int, tolerance: float, order: int) -> list[li
     """Clusters of chars whose ``key`` coordinate chains within ``tolerance``, each sorted by ``order``."""
     cluster: dict[float, int] = {}
     n, last = -1, None
-    for value in sorted({ch[key] for ch in chars}):
+    for value in sorted({cast(float, ch[key]) for ch in chars}):
         if last is None or value > last + tolerance:
             n += 1
         cluster[value] = n
         last = value
     lines: dict[int, list[Char]] = {}
     for ch in chars:
-        lines.setdefault(cluster[ch[key]], []).append(ch)
+        lines.setdefault(cluster[cast(float, ch[key])], []).append(ch)
     # pdfplumber's sort keys: x0 alone left to right (equal ones in stream order), (top, bottom) down.
     key_of = (lambda ch: ch[1]) if order == 1 else (lambda ch: (ch[2], ch[4]))
     return [sorted(line, key=key_of) for _, line in sorted(lines.items())]

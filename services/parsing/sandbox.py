@@ -24,7 +24,7 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from services.contracts import DocumentRef, ParsedDocument, Reason
 from services.errors import UnreadableDocument
@@ -103,18 +103,18 @@ class ParseSandbox:
         return code
 
 
-def _write(stream: BinaryIO, value: Any) -> None:
+def _write(stream: IO[bytes], value: Any) -> None:
     body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(_HEADER.pack(len(body)) + body)
     stream.flush()
 
 
-def _read(stream: BinaryIO, deadline: float | None = None) -> Any:
+def _read(stream: IO[bytes], deadline: float | None = None) -> Any:
     header = _read_exact(stream, _HEADER.size, deadline)
     return pickle.loads(_read_exact(stream, _HEADER.unpack(header)[0], deadline))
 
 
-def _read_exact(stream: BinaryIO, size: int, deadline: float | None) -> bytes:
+def _read_exact(stream: IO[bytes], size: int, deadline: float | None) -> bytes:
     fd, chunks, left = stream.fileno(), [], size
     while left:
         if deadline is not None:

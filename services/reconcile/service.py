@@ -133,7 +133,7 @@ def recover(settings: Settings, bootstrap: str, *, actor: str = "reconciler") ->
     """After an embedded broker (re)started empty: every unfinished document, now."""
     engine = make_engine(settings.db_url)
     blobs = BlobStore(settings.blob_root)
-    report, seen = Report(), set()
+    report, seen = Report(), set[str]()
     cutoff = datetime.now(UTC)  # a document re-driven here moves past it
     while True:  # in pages of the oldest
         with Session(engine) as s:

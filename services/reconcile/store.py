@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, func
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services import topics
 from services.contracts import DeadLetter, IncomingDocument, Reason
@@ -39,7 +39,7 @@ def unfinished(session: Session, blobs: BlobStore, *, before: datetime | None, l
     query = select(Document).where(Document.state.in_(UNFINISHED))  # type: ignore[attr-defined]
     if before is not None:
         query = query.where(Document.updated_at < before)
-    docs = session.exec(query.order_by(Document.updated_at).limit(limit)).all()
+    docs = session.exec(query.order_by(col(Document.updated_at)).limit(limit)).all()
     counts = redrives(session, [d.document_id for d in docs])
     return [Unfinished(document_id=d.document_id, state=d.state, blob_uri=d.blob_uri,
                        stored=bool(d.blob_uri) and blobs.exists(d.blob_uri or ""), updated_at=d.updated_at,
@@ -66,8 +66,8 @@ def reset(session: Session, document_id: str, *, actor: str, reason: str, blobs:
     stages = list(session.exec(select(StageTransition.stage).where(StageTransition.document_id == document_id)
                                .order_by(StageTransition.id)).all())  # type: ignore[arg-type]
     before = {"state": doc.state, "stages": stages, "reasons": doc.reasons}
-    session.exec(delete(StageTransition).where(StageTransition.document_id == document_id))  # type: ignore[call-overload]
-    session.exec(delete(Extraction).where(Extraction.document_id == document_id))  # type: ignore[call-overload]
+    session.exec(delete(StageTransition).where(col(StageTransition.document_id) == document_id))  # type: ignore[call-overload]
+    session.exec(delete(Extraction).where(col(Extraction.document_id) == document_id))  # type: ignore[call-overload]
     doc.state, doc.reasons, doc.detail, doc.result, doc.updated_at = DocumentState.RECEIVED, [], None, None, _now()
     session.add(doc)
     audit.record(session, actor=actor, action=ACTION, object_type="document", object_id=document_id,

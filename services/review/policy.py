@@ -16,7 +16,7 @@ class QueuePolicy(BaseModel):
 
     default_priority: int = Field(default=2, ge=1, le=3)
     priorities: dict[Reason, int] = Field(default_factory=dict)
-    sla_hours: dict[int, float] = Field(default_factory=lambda: {1: 4, 2: 24, 3: 72})
+    sla_hours: dict[int, float] = Field(default_factory=lambda: {1: 4.0, 2: 24.0, 3: 72.0})
 
     @classmethod
     def load(cls, path: Path) -> QueuePolicy:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.access.roles import Permission, permissions
 from services.access.users import Principal
@@ -76,7 +76,7 @@ def listing(
         query = query.where(ExceptionRecord.vendor == vendor)
     if assignee:
         query = query.where(ExceptionRecord.assignee == assignee)
-    rows = session.exec(query.order_by(ExceptionRecord.priority, ExceptionRecord.created_at)).all()
+    rows = session.exec(query.order_by(col(ExceptionRecord.priority), col(ExceptionRecord.created_at))).all()
     counts: dict[str, dict[str, int]] = {"reason": {}, "vendor": {}, "age": {}, "status": {}}
     selected, overdue_count = [], 0
     for row in rows:  # reasons are a JSON list: filtered and counted here, not in SQL
@@ -109,7 +109,7 @@ def act(
     if action == "reassign":
         _check_assignee(session, target)
     after = step(Item(item.status, item.assignee), action, actor, target)
-    before_state = {"status": item.status, "assignee": item.assignee}
+    before_state: dict[str, Any] = {"status": item.status, "assignee": item.assignee}
     after_state: dict[str, Any] = {"status": after.status, "assignee": after.assignee}
     decision_id = None
     if action in ("approve", "reject"):
@@ -117,7 +117,7 @@ def act(
         before_state["fields"], after_state["fields"] = before_fields, after_fields
     written = session.exec(  # type: ignore[call-overload]
         update(ExceptionRecord)
-        .where(ExceptionRecord.document_id == document_id, ExceptionRecord.revision == item.revision)
+        .where(col(ExceptionRecord.document_id) == document_id, col(ExceptionRecord.revision) == item.revision)
         .values(status=after.status, assignee=after.assignee, revision=item.revision + 1, updated_at=_now())
     ).rowcount
     if written != 1:
@@ -166,7 +166,7 @@ def reopen(session: Session, *, document_id: str, actor: Principal, comment: str
     if doc.state != DocumentState.ACCEPTED or doc.result is None:
         raise QueueError(409, f"only an accepted document can be reopened; this one is {doc.state}")
     written = session.exec(  # type: ignore[call-overload]
-        update(Document).where(Document.document_id == document_id, Document.state == DocumentState.ACCEPTED)
+        update(Document).where(col(Document.document_id) == document_id, col(Document.state) == DocumentState.ACCEPTED)
         .values(state=DocumentState.EXCEPTION, reasons=[Reason.REOPENED], updated_at=_now())
     ).rowcount
     if written != 1:
@@ -190,7 +190,7 @@ def reopen(session: Session, *, document_id: str, actor: Principal, comment: str
 # ---- the outbox: decisions waiting to be published to documents.reviewed
 def unpublished(session: Session, limit: int = 100) -> list[ReviewDecision]:
     rows = session.exec(select(ReviewRecord).where(ReviewRecord.published_at.is_(None))  # type: ignore[union-attr]
-                        .order_by(ReviewRecord.created_at).limit(limit)).all()
+                        .order_by(col(ReviewRecord.created_at)).limit(limit)).all()
     return [to_message(r) for r in rows]
 
 
@@ -198,7 +198,7 @@ def to_message(row: ReviewRecord) -> ReviewDecision:
     return ReviewDecision(
         decision_id=row.decision_id, document_id=row.document_id, decision=row.decision,  # type: ignore[arg-type]
         fields={f: FieldCorrection.model_validate(c) for f, c in row.fields.items()}, reviewer=row.reviewer,
-        comment=row.comment, decided_at=_aware(row.created_at))
+        comment=row.comment, decided_at=_aware(row.created_at) or datetime.now(UTC))
 
 
 def mark_published(session: Session, decision_ids: list[str]) -> None:
@@ -221,7 +221,7 @@ def apply(session: Session, *, decision: ReviewDecision, accepted: AcceptedDocum
         "reviewer": decision.reviewer[:100], "comment": decision.comment, "created_at": decision.decided_at,
         "published_at": _now()}, ["decision_id"])
     claimed = session.exec(  # type: ignore[call-overload]
-        update(ReviewRecord).where(ReviewRecord.decision_id == decision.decision_id,
+        update(ReviewRecord).where(col(ReviewRecord.decision_id) == decision.decision_id,
                                    ReviewRecord.applied_at.is_(None))  # type: ignore[union-attr]
         .values(applied_at=_now())
     ).rowcount
@@ -246,7 +246,7 @@ def _settle(session: Session, decision: ReviewDecision, state: str, status: str,
     values: dict[str, Any] = {"state": state, "updated_at": _now()}
     if result is not None:
         values |= {"result": result, "reasons": []}
-    session.exec(update(Document).where(Document.document_id == decision.document_id)  # type: ignore[call-overload]
+    session.exec(update(Document).where(col(Document.document_id) == decision.document_id)  # type: ignore[call-overload]
                  .values(**values))
     item = session.get(ExceptionRecord, decision.document_id)
     if item is not None and item.status in QueueStatus.ACTIVE:  # decided outside the console

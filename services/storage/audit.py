@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.storage.models import AuditEntry
 
@@ -42,7 +42,7 @@ def entries(
     if since:
         query = query.where(AuditEntry.at >= since)
     if before_id:
-        query = query.where(AuditEntry.id < before_id)
+        query = query.where(col(AuditEntry.id) < before_id)
     return list(session.exec(query).all())
 
 

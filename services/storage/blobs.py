@@ -56,4 +56,4 @@ class BlobStore:
 
     def exists(self, uri: str) -> bool:
         match = _URI.match(uri or "")
-        return bool(match) and self._path(match.group(1)).exists()
+        return match is not None and self._path(match.group(1)).exists()

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from services.contracts import DocumentRef, FieldValue, IncomingDocument, Label
 from services.storage.models import (
@@ -30,12 +30,10 @@ def insert_ignore(
     Runs on the session's connection (Core, not the ORM's bulk path): these inserts are
     on every event's hot path.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table.__table__).on_conflict_do_nothing(index_elements=index)
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table.__table__).on_conflict_do_nothing(index_elements=index)
     return session.connection().execute(stmt, values).rowcount >= 1
 
 
@@ -51,7 +49,7 @@ def register_document(session: Session, *, ref: DocumentRef) -> str | None:
     query = select(Document.document_id).where(Document.sha256 == ref.sha256, Document.document_id != ref.document_id)
     if own is not None:
         query = query.where(Document.created_at < own)
-    earlier = session.exec(query.order_by(Document.created_at).limit(1)).first()
+    earlier = session.exec(query.order_by(col(Document.created_at)).limit(1)).first()
     written = insert_ignore(
         session, Document,
         {"document_id": ref.document_id, "source": ref.source, "filename": ref.filename,
@@ -61,7 +59,7 @@ def register_document(session: Session, *, ref: DocumentRef) -> str | None:
     )
     if not written:
         session.exec(  # type: ignore[call-overload]
-            update(Document).where(Document.document_id == ref.document_id, Document.sha256.is_(None))
+            update(Document).where(col(Document.document_id) == ref.document_id, col(Document.sha256).is_(None))
             .values(sha256=ref.sha256, size=ref.size, blob_uri=ref.blob_uri, updated_at=_now())
         )
     return earlier
@@ -117,7 +115,7 @@ def advance(session: Session, *, document_id: str, state: str, **values: Any) ->
     """Move a document to a non-terminal ``state``; never out of a terminal one."""
     session.exec(  # type: ignore[call-overload]
         update(Document)
-        .where(Document.document_id == document_id, Document.state.not_in(DocumentState.TERMINAL))
+        .where(col(Document.document_id) == document_id, col(Document.state).not_in(DocumentState.TERMINAL))
         .values(state=state, updated_at=_now(), **values)
     )
 
@@ -135,7 +133,7 @@ def finish(
     assert state in DocumentState.TERMINAL
     result_update = session.exec(  # type: ignore[call-overload]
         update(Document)
-        .where(Document.document_id == document_id, Document.state.not_in(DocumentState.TERMINAL))
+        .where(col(Document.document_id) == document_id, col(Document.state).not_in(DocumentState.TERMINAL))
         .values(state=state, reasons=reasons, detail=(detail or "")[:1000] or None, result=result,
                 vendor=(vendor or "")[:200] or None, updated_at=_now())
     )
@@ -181,7 +179,7 @@ def document_view(session: Session, *, document_id: str) -> dict[str, Any] | Non
     if doc is None:
         return None
     history = session.exec(
-        select(StageTransition).where(StageTransition.document_id == document_id).order_by(StageTransition.id)
+        select(StageTransition).where(col(StageTransition.document_id) == document_id).order_by(col(StageTransition.id))
     ).all()
     fields = session.exec(select(Extraction).where(Extraction.document_id == document_id)).all()
     return {

@@ -68,7 +68,7 @@ def build(out: Path, *, vendors: int, docs: int, seed: int, scanned: float = 0.0
     started = time.perf_counter()
     layouts = vendor_layouts(vendors, seed)
     rng = random.Random(f"scanned:{seed}")
-    tasks = []
+    tasks: list[tuple[Layout, int, int, bool, Path]] = []
     for layout in layouts:
         folder = out / layout.vendor_id
         folder.mkdir(parents=True, exist_ok=True)

@@ -13,6 +13,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 import reportlab
 from reportlab.lib.pagesizes import A4
@@ -166,7 +167,8 @@ class _Page:
         # pdfminer's glyph box runs from descent to descent + size around the baseline.
         descent = -pdfmetrics.getDescent(font, fs) if font in FAMILIES["Vera"] else -_std_descent(font, fs)
         top, bottom = y + descent - fs, y + descent
-        words, cursor = [], x0
+        words: list[dict[str, Any]] = []
+        cursor = x0
         for i, word in enumerate(s.split(" ")):
             if i:
                 cursor += pdfmetrics.stringWidth(" ", font, fs)
@@ -306,10 +308,10 @@ def render(layout: Layout, inv: Invoice, rng: random.Random | None = None) -> tu
     # Totals, under the table on the right.
     y += 12
     label_x = 440.0 - layout.totals_dx - 40
-    for key, value, bold in (("net_amount", inv.net, False), ("tax_amount", inv.tax, False),
-                             ("total_amount", inv.total, True)):
+    for key, amount, bold in (("net_amount", inv.net, False), ("tax_amount", inv.tax, False),
+                              ("total_amount", inv.total, True)):
         p.text(label_x, y, lbl(key), bold=bold)
-        p.text(p.width - 50, y, fmt_money(value, layout), bold=bold, align="right", field=key, value=str(value))
+        p.text(p.width - 50, y, fmt_money(amount, layout), bold=bold, align="right", field=key, value=str(amount))
         y += size + 6
 
     # Notes, stamp, footer.

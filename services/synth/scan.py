@@ -34,7 +34,7 @@ def scan(pdf: bytes, truth: dict, rng: random.Random) -> tuple[bytes, dict]:
     for image in images:
         angle = rng.uniform(-1.2, 1.2)
         angles.append(angle)
-        image = image.rotate(angle, resample=Image.BILINEAR, expand=False, fillcolor=255)
+        image = image.rotate(angle, resample=Image.Resampling.BILINEAR, expand=False, fillcolor=255)
         image = image.filter(ImageFilter.GaussianBlur(rng.uniform(0.3, 0.8)))
         noise = Image.effect_noise(image.size, rng.uniform(8, 18))
         image = ImageChops.multiply(image, ImageChops.invert(ImageChops.invert(noise).point(lambda v: v // 6)))

@@ -98,7 +98,7 @@ def arithmetic(doc: ExtractedDocument, rules: RuleSet) -> list[Issue]:
                             message=f"net {net} + tax {tax} is not the total {total}"))
     amounts = [_decimal(i.amount) for i in doc.line_items]
     if a.line_items_sum_to_net and net is not None and amounts and None not in amounts:
-        total_items = sum(amounts, Decimal(0))  # type: ignore[arg-type]
+        total_items = sum((a for a in amounts if a is not None), Decimal(0))
         if abs(total_items - net) > a.tolerance * max(1, len(amounts)):
             issues.append(Issue(code=Reason.LINE_ITEMS_MISMATCH, field="net_amount",
                                 message=f"{len(amounts)} line items add up to {total_items}, not the net {net}"))

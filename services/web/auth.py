@@ -9,7 +9,7 @@ HttpOnly and SameSite=Strict as well.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
@@ -39,7 +39,7 @@ def current(request: Request, engine: Engine) -> Principal | None:
         return resolve(s, token=cookie, kind="session") if cookie else None
 
 
-def require(permission: Permission | None) -> Callable[..., Principal]:
+def require(permission: Permission | None) -> Callable[..., Awaitable[Principal]]:
     """A dependency: the principal, when logged in with ``permission`` (None: any logged-in user)."""
 
     async def dependency(request: Request) -> Principal:

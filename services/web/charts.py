@@ -15,7 +15,8 @@ def line_chart(title: str, points: list[float | None], unit: str = "", labels: t
     top = max(values) * scale if values else 1.0
     top = top if top > 0 else 1.0
     step = (WIDTH - 2 * PAD) / max(len(points) - 1, 1)
-    segments, current = [], []
+    segments: list[list[str]] = []
+    current: list[str] = []
     for i, p in enumerate(points):
         if p is None:
             if current:

@@ -70,7 +70,7 @@ def login(request: Request, username: Annotated[str, Form()], password: Annotate
             audit.record(s, actor=username[:100] or "-", action="login.locked", object_type="user",
                          object_id=username[:100] or "-", after={"retry_after_s": round(wait)})
             s.commit()
-            response = page(request, "login.html", None, csrf=csrf, next=_local(next), error="locked",
+            response: Response = page(request, "login.html", None, csrf=csrf, next=_local(next), error="locked",
                             minutes=max(1, round(wait / 60)))
             response.status_code = 429
             response.headers["Retry-After"] = str(max(1, round(wait)))

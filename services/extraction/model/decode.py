@@ -76,14 +76,14 @@ def choose(pages: list[PageWords], page_probs: list[list[list[float]]], source: 
         )
     if "currency" not in fields:
         for name in ("total_amount", "net_amount", "tax_amount"):
-            cand = best.get(name)
-            if cand is None:
+            amount = best.get(name)
+            if amount is None:
                 continue
-            code = _currency_near(by_page[cand.page], cand)
+            code = _currency_near(by_page[amount.page], amount)
             if code:
                 fields["currency"] = FieldValue(
-                    value=code, confidence=round(calibrate(cand.score) * 0.9, 4), source=source, page=cand.page,
-                    bbox=fields[name].bbox, raw=cand.raw,
+                    value=code, confidence=round(calibrate(amount.score) * 0.9, 4), source=source, page=amount.page,
+                    bbox=fields[name].bbox, raw=amount.raw,
                 )
                 break
     return fields

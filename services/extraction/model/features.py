@@ -33,7 +33,7 @@ def reading_order(page: Page) -> PageWords:
                                                                   b[2] / w * 1000, b[3] / h * 1000))
         return [x0, y0, max(x0, x1), max(y0, y1)]
 
-    return PageWords(page.number, [x.text for x in words], [tuple(x.bbox) for x in words],
+    return PageWords(page.number, [x.text for x in words], [x.bbox for x in words],
                      [scale(x.bbox) for x in words], order)
 
 

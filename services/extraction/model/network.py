@@ -42,7 +42,7 @@ def from_minilm(layers: int | None = None):  # type: ignore[no-untyped-def]
 
     base = base_path()
     bert = json.loads((base / "config.json").read_text())
-    config = LayoutLMConfig(
+    config = LayoutLMConfig(  # type: ignore[call-arg]  # the label maps are PretrainedConfig's keywords
         vocab_size=bert["vocab_size"], hidden_size=bert["hidden_size"],
         num_hidden_layers=layers or bert["num_hidden_layers"], num_attention_heads=bert["num_attention_heads"],
         intermediate_size=bert["intermediate_size"], hidden_act=bert["hidden_act"],

@@ -62,12 +62,12 @@ def rank(pages: list[Page]) -> dict[str, FieldValue]:
         code, confidence, where = found
         out["currency"] = FieldValue(value=code, confidence=confidence, source=SOURCE,
                                      page=where[0] if where else None, bbox=where[1] if where else None, raw=code)
-    name = parties.vendor_name(layouts)
-    if name is not None:  # a company under the seller's heading; a company the page marks as the seller's
-        marked = name.evidence & {"repeated", "sender", "letterhead", "footer", "seller"}
-        strong = "legal" in name.evidence and ("seller" in name.evidence or len(marked) >= 2)
-        fair = "seller" in name.evidence or ("legal" in name.evidence and bool(marked))
-        out["vendor_name"] = FieldValue(value=name.value, source=SOURCE, page=name.page, bbox=name.bbox,
-                                        raw=name.value,
-                                        confidence=_tier(strong, fair, name.margin - 0.3, (0.95, 0.85, 0.6)))
+    party = parties.vendor_name(layouts)
+    if party is not None:  # a company under the seller's heading; a company the page marks as the seller's
+        marked = party.evidence & {"repeated", "sender", "letterhead", "footer", "seller"}
+        strong = "legal" in party.evidence and ("seller" in party.evidence or len(marked) >= 2)
+        fair = "seller" in party.evidence or ("legal" in party.evidence and bool(marked))
+        out["vendor_name"] = FieldValue(value=party.value, source=SOURCE, page=party.page, bbox=party.bbox,
+                                        raw=party.value,
+                                        confidence=_tier(strong, fair, party.margin - 0.3, (0.95, 0.85, 0.6)))
     return out

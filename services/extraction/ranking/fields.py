@@ -132,20 +132,20 @@ def totals(amounts: list[Candidate]) -> Totals:
     last_page = max(c.page for c in amounts)
     # Triples net + tax = total with the tax a plausible rate of the net (or several rates mixed).
     triples: list[tuple[float, tuple[Decimal, Decimal, Decimal]]] = []
-    for net, tax in itertools.permutations(values, 2):
-        if net == 0 or abs(tax) >= abs(net) or (tax < 0) != (net < 0):
+    for n, t in itertools.permutations(values, 2):
+        if n == 0 or abs(t) >= abs(n) or (t < 0) != (n < 0):
             continue
-        total = net + tax
-        if total not in present or total == net:
+        sum_ = n + t
+        if sum_ not in present or sum_ == n:
             continue
-        share = float(tax / net)
+        share = float(t / n)
         plausible = 1.0 if any(abs(share - r) < 0.0015 for r in RATES) else (0.7 if share <= 0.27 else 0.0)
         if not plausible:
             continue
-        s = (plausible + max(label["total_amount"][total], 0) * 1.5 + max(label["net_amount"][net], 0)
-             + max(label["tax_amount"][tax], 0) - 2 * (label["total_amount"][total] < 0)
-             - (label["net_amount"][net] < 0) - (label["tax_amount"][tax] < 0))
-        triples.append((s, (net, tax, total)))
+        s = (plausible + max(label["total_amount"][sum_], 0) * 1.5 + max(label["net_amount"][n], 0)
+             + max(label["tax_amount"][t], 0) - 2 * (label["total_amount"][sum_] < 0)
+             - (label["net_amount"][n] < 0) - (label["tax_amount"][t] < 0))
+        triples.append((s, (n, t, sum_)))
     # Several rates print a triple each, a grand total adds them up: the largest consistent one counts most.
     triples = triples[:60]
     largest = max((abs(t[2]) for _s, t in triples), default=Decimal(1)) or Decimal(1)
@@ -171,7 +171,8 @@ def totals(amounts: list[Candidate]) -> Totals:
             s += 0.05
         scored.append((s, max(cands, key=lambda c: (c.score("total_amount"), c.page, c.match.bbox[1]))))
     total = _best(scored, 0.0)
-    net = tax = None
+    net: Pick | None = None
+    tax: Pick | None = None
     consistent = False
     if total is not None and best_triple is not None and Decimal(total.value) == best_triple[2]:
         consistent = True

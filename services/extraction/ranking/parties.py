@@ -149,11 +149,11 @@ def vendor_name(layouts: list[PageLayout]) -> NamePick | None:
         if folded not in scored or s > scored[folded][0]:
             scored[folded] = (s, text, seg, frozenset(k for k, v in evidence.items() if v))
     ranked = sorted(scored.values(), key=lambda t: (-t[0], t[2].page, t[2].bbox[1]))
-    top, text, seg, evidence = ranked[0]
+    top, text, seg, marks = ranked[0]
     if top <= 0.3:
         return None
     runner = ranked[1][0] if len(ranked) > 1 else 0.0
-    return NamePick(text.strip(" ,;:"), top, top - runner, seg.page, seg.bbox, evidence)
+    return NamePick(text.strip(" ,;:"), top, top - runner, seg.page, seg.bbox, marks)
 
 
 def _heads_column(layout: PageLayout, seg: Segment) -> bool:
