@@ -73,10 +73,10 @@ def export(out: Path, fmt: str, image_url: str) -> None:
 
     from labeling import store, studio
     from labeling.labels import template_id_for, truth
+    from services.parsing.pages import SCALE, PageCache
     from services.runtime import Runtime
     from services.settings import get_settings
     from services.storage.models import Document
-    from services.web.pages import SCALE, PageCache
 
     rt = Runtime(get_settings())
     pages = PageCache(rt.blobs, rt.settings.max_pages, size=1)
@@ -114,10 +114,10 @@ def import_(tasks: Path, author: str) -> None:
     """A Label Studio export (JSON tasks naming docflow documents and pages): a new label revision
     per document; nothing is saved if any document fails."""
     from labeling import store
+    from services.parsing.pages import PageCache
     from services.runtime import Runtime
     from services.settings import get_settings
     from services.storage.db import session_scope
-    from services.web.pages import PageCache
 
     rt = Runtime(get_settings())
     pages = PageCache(rt.blobs, rt.settings.max_pages, size=1)

@@ -19,9 +19,9 @@ from pydantic import BaseModel, Field
 
 from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, Label, Page, Word
 from services.extraction.model.labels import FIELD_TYPES
-from services.extraction.normalise import _DATE_FORMATS, NORMALISERS
-from services.extraction.templates import Options
 from services.parsing.layout import union
+from services.vocabulary.normalise import _DATE_FORMATS, NORMALISERS
+from services.vocabulary.templates import Options
 
 MAX_ROWS = 500
 BOX_TOLERANCE = 1.5  # points: a box sent back by the browser or Label Studio is the word's box

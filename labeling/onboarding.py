@@ -17,7 +17,7 @@ from services.detection.logic import detect
 from services.errors import TemplateError
 from services.extraction.induction import Induced, Labeled, induce
 from services.extraction.logic import read_with
-from services.extraction.templates import Template, parse_template, to_yaml
+from services.vocabulary.templates import Template, parse_template, to_yaml
 
 
 @dataclass

@@ -23,11 +23,11 @@ from labeling import onboarding, store
 from labeling.labels import document_options, field_type, suggest, template_id_for
 from services.contracts import ClassifiedDocument, FieldValue, Page
 from services.extraction import registry
-from services.extraction.normalise import NORMALISERS
 from services.extraction.ranking.lexicon import fold
-from services.extraction.templates import Template, to_yaml
 from services.storage import audit
 from services.storage.models import LabelSet, TemplateVersion
+from services.vocabulary.normalise import NORMALISERS
+from services.vocabulary.templates import Template, to_yaml
 
 AUTHOR = "einvoice-teacher"
 ORIGIN = "einvoice"

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from services.contracts import IncomingDocument
+from services.ids import content_document_id
 from services.pipeline import extract_report, run
 from services.runtime import Runtime
 from services.settings import Settings
-from services.storage.blobs import sha256_hex
 
 _runtimes: dict[str, Runtime] = {}
 
@@ -32,7 +32,7 @@ def read_file(path: Path, rt: Runtime, hook: Any = None) -> dict:
     """One local PDF through the document path: its ``docflow extract --json`` report."""
     data = path.read_bytes()
     envelope = IncomingDocument(
-        document_id=f"doc-{sha256_hex(data)[:32]}", source="cli", filename=path.name,
+        document_id=content_document_id(data), source="cli", filename=path.name,
         content=base64.b64encode(data).decode(),
     )
     # A local file is not a Kafka message: only the document size limit applies, not the inline one.

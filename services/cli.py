@@ -44,9 +44,9 @@ def worker() -> None:
     configure(settings.log_level, settings.log_format)
     if not settings.broker:
         raise click.UsageError("DOCFLOW_BROKER must name the Kafka bootstrap servers")
-    from services.inflight import settle
+    from services.reconcile.crashes import settle_crashes
 
-    settle(settings, settings.broker)  # what the workers before this one died of
+    settle_crashes(settings, settings.broker)  # what the workers before this one died of
     app = create_app(settings)
     if settings.metrics_port:
         from prometheus_client import start_http_server
@@ -188,7 +188,7 @@ def synth(out: Path, vendors: int, docs: int, seed: int, scanned: float, holdout
 def train(corpus: Path, epochs: int, lr: float, batch_size: int, layers: int, max_docs: int | None,
           seed: int) -> None:
     """Fine-tune the layout model on a labeled corpus (docflow synth output; its split's train part)."""
-    from services.extraction.model.train import train as run_train
+    from services.training.layout_model import train as run_train
 
     settings = get_settings()
     folder = run_train(corpus, settings.model_root, epochs=epochs, lr=lr, batch_size=batch_size, layers=layers,
@@ -239,7 +239,7 @@ def templates() -> None:
 def templates_induce(corpus: Path, out: Path, per_vendor: int) -> None:
     """Induce a template per training vendor of a labeled corpus, from its first documents."""
     from services.extraction.induction import induce, labeled_from_truth
-    from services.extraction.templates import to_yaml
+    from services.vocabulary.templates import to_yaml
 
     split = json.loads((corpus / "split.json").read_text())
     train = sorted(split["train"])
@@ -265,8 +265,8 @@ def templates_induce(corpus: Path, out: Path, per_vendor: int) -> None:
               help="A rules/templates folder, to keep a version published from the labeling service in git.")
 def templates_export(template_id: str, version: int | None, out: Path) -> None:
     """Write a template version (from files or the database) as YAML: OUT/<id>.v<version>.yaml."""
-    from services.extraction.templates import to_yaml
     from services.runtime import Runtime
+    from services.vocabulary.templates import to_yaml
 
     current = Runtime(get_settings()).registry.current
     template = current.every.get((template_id, version)) if version else current.by_id.get(template_id)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from services import topics
 from services.contracts import IncomingDocument
+from services.ids import new_document_id
 from services.settings import Settings
 from services.storage.blobs import BlobStore, sha256_hex
 
@@ -48,7 +48,7 @@ def store_first(files: list[Path], settings: Settings, source: str) -> list[tupl
         for path in files:
             data = path.read_bytes()
             envelope = IncomingDocument(
-                document_id=f"doc-{uuid.uuid4().hex}", source=source, filename=path.name[:500] or "document",
+                document_id=new_document_id(), source=source, filename=path.name[:500] or "document",
                 sha256=sha256_hex(data), blob_uri=blobs.put(data), metadata={"path": str(path)[:200]},
             )
             with session_scope(engine) as s:

@@ -22,8 +22,9 @@ from services.detection.logic import detect
 from services.errors import UnreadableDocument
 from services.extraction.logic import STAGE as EXTRACT
 from services.extraction.logic import extract
+from services.ids import assign_document_id
 from services.intake.logic import STAGE as INTAKE
-from services.intake.logic import Limits, assign_document_id, intake
+from services.intake.logic import Limits, intake
 from services.parsing.logic import STAGE as PARSE
 from services.parsing.logic import parse
 from services.parsing.sandbox import ParseSandbox

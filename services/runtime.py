@@ -11,7 +11,6 @@ from sqlalchemy.engine import Engine
 from services.contracts import ExtractedDocument
 from services.extraction.logic import Context
 from services.extraction.registry import TemplateRegistry
-from services.extraction.templates import Template, load_template
 from services.intake.logic import Limits
 from services.models.policy import ModelPolicy
 from services.models.rollout import ModelRollout
@@ -21,6 +20,7 @@ from services.storage.blobs import BlobStore
 from services.storage.db import make_engine
 from services.validation.logic import check
 from services.validation.rules import RuleSet, load_ruleset
+from services.vocabulary.templates import Template, load_template
 
 
 def model_folder(settings: Settings) -> Path | None:

@@ -36,8 +36,8 @@ from services import topics
 from services.codec import C, decode, encode
 from services.contracts import Contract, DeadLetter, Reason, ValidatedDocument, vendor_of
 from services.errors import UnreadableDocument
+from services.ids import assign_document_id
 from services.inflight import Ledger
-from services.intake.logic import assign_document_id
 from services.log_setup import get_logger
 from services.monitoring import metrics
 from services.runtime import Runtime
@@ -122,7 +122,7 @@ class StageAgent:
     async def handle(self, key: bytes | None, raw: bytes | None) -> None:
         started = time.perf_counter()
         CPU.set([0.0])
-        event = Event(key=key, raw=raw or b"", document_id=_key_text(key) or assign_document_id(None, None, raw or b""))
+        event = Event(key=key, raw=raw or b"", document_id=assign_document_id(None, key, raw or b""))
         HELD.set((self.ledger, event, self.stage))
         log = get_logger(stage=self.stage)
         try:
@@ -236,10 +236,6 @@ class StageAgent:
                 delay = min(delay * 2, 10.0)
         get_logger(stage=self.stage).critical("infrastructure down; stopping without committing")
         os._exit(EXIT_INFRA_DOWN)
-
-
-def _key_text(key: bytes | None) -> str:
-    return (key or b"").decode("utf-8", "replace").strip()[:128]
 
 
 # CPU seconds the event in hand has spent in worker threads (set per event by ``handle``).

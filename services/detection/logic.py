@@ -11,7 +11,8 @@ import re
 from typing import Literal
 
 from services.contracts import Detection, ParsedDocument
-from services.extraction.templates import Template
+from services.parsing.anchors import find_anchors
+from services.vocabulary.templates import Template
 
 STAGE = "detect"
 
@@ -109,8 +110,6 @@ def layout_fit(doc: ParsedDocument, template: Template) -> tuple[float | None, s
     """Share of the template's anchors printed where its fingerprint has them (None: no fingerprint)."""
     if not template.layout:
         return None, f"{template.ref}: no layout fingerprint"
-    from services.extraction.rules import find_anchors
-
     hits = 0
     for phrase, (x, y) in template.layout.items():
         for page in doc.pages[:2] + doc.pages[2:][-1:]:  # letterhead first, totals on the last page

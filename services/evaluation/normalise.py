@@ -10,7 +10,7 @@ import re
 import unicodedata
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from services.extraction.normalise import normalise_amount, normalise_currency, normalise_date
+from services.vocabulary.normalise import normalise_amount, normalise_currency, normalise_date
 
 LEGAL_SUFFIXES = frozenset(
     """

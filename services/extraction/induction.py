@@ -16,10 +16,11 @@ from datetime import datetime
 from typing import Literal
 
 from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, Page, Word
-from services.extraction.normalise import _DATE_FORMATS, normalise_amount, normalise_date
-from services.extraction.rules import extract_field, find_anchors
-from services.extraction.templates import FieldRule, FieldType, LineItemRule, MatchRule, Options, Template
+from services.extraction.rules import extract_field
+from services.parsing.anchors import find_anchors
 from services.parsing.layout import union
+from services.vocabulary.normalise import _DATE_FORMATS, normalise_amount, normalise_date
+from services.vocabulary.templates import FieldRule, FieldType, LineItemRule, MatchRule, Options, Template
 
 TYPE_OF: dict[str, FieldType] = {
     "vendor_vat_id": "vat_id", "vendor_iban": "iban", "invoice_date": "date", "due_date": "date",

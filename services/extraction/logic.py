@@ -20,10 +20,10 @@ from services.contracts import (
     LineItem,
     Page,
 )
-from services.extraction.regex_budget import budget
 from services.extraction.rules import RULE_CONFIDENCE, extract_field, extract_line_items
-from services.extraction.templates import Template
-from services.validation.identifiers import VAT_FORMATS, iban_is_valid, vat_is_valid
+from services.vocabulary.identifiers import VAT_FORMATS, iban_is_valid, vat_is_valid
+from services.vocabulary.regex_budget import budget
+from services.vocabulary.templates import Template
 
 STAGE = "extract"
 

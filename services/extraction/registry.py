@@ -22,11 +22,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from services.contracts import TemplateEvent
-from services.extraction.templates import Template, load_all, newest, parse_template, to_yaml
 from services.log_setup import get_logger
 from services.monitoring import metrics
 from services.storage.db import highest
 from services.storage.models import TemplateEventRecord, TemplateVersion
+from services.vocabulary.templates import Template, load_all, newest, parse_template, to_yaml
 
 PUBLISHED, RETIRED = "published", "retired"
 

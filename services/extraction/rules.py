@@ -7,91 +7,18 @@ first anchor occurrence that yields a valid value wins; its page, box and raw te
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import regex
 
 from services.contracts import FieldValue, LineItem, Page, Word
-from services.extraction.currencies import ISO_4217, SYMBOLS
-from services.extraction.normalise import NORMALISERS, normalise_amount
-from services.extraction.regex_budget import remaining
-from services.extraction.templates import FieldRule, LineItemRule, Options, Template
+from services.parsing.anchors import GAP_BREAK, Span, find_anchors, fold
 from services.parsing.layout import group_lines, union
+from services.vocabulary.currencies import ISO_4217, SYMBOLS
+from services.vocabulary.normalise import NORMALISERS, normalise_amount
+from services.vocabulary.regex_budget import remaining
+from services.vocabulary.templates import FieldRule, LineItemRule, Options, Template
 
 RULE_CONFIDENCE = 0.98
 CONSTANT_CONFIDENCE = 0.99
-_GAP_BREAK = 3.0  # a horizontal gap of this many word heights ends a value
-
-
-@dataclass(frozen=True)
-class Span:
-    """A run of words on one page, in reading order."""
-
-    page: Page
-    idx: list[int]
-    rank: tuple[bool, ...] = ()  # of an anchor: how well it reads as the label (lower is better)
-
-    @property
-    def words(self) -> list[Word]:
-        return [self.page.words[i] for i in self.idx]
-
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
-
-
-def _fold(token: str) -> str:
-    return token.lower().strip(":#.")
-
-
-# Folded tokens per line of the pages read lately (id -> (page, lines, where each token stands)):
-# every anchor phrase of every field looks through the same lines, and folding them once per
-# phrase made a page of a few thousand words cost seconds.
-_FOLDED: dict[int, tuple[Page, list[list[str]], dict[str, list[tuple[int, int]]]]] = {}
-_FOLDED_PAGES = 64
-
-
-def _folded(page: Page) -> tuple[Page, list[list[str]], dict[str, list[tuple[int, int]]]]:
-    entry = _FOLDED.get(id(page))
-    if entry is None or entry[0] is not page:
-        if len(_FOLDED) >= _FOLDED_PAGES:
-            _FOLDED.pop(next(iter(_FOLDED)))
-        lines = [[_fold(page.words[i].text) for i in line.words] for line in page.lines]
-        places: dict[str, list[tuple[int, int]]] = {}
-        for n, tokens in enumerate(lines):
-            for start, token in enumerate(tokens):
-                places.setdefault(token, []).append((n, start))  # in reading order: line, then place
-        entry = (page, lines, places)
-        _FOLDED[id(page)] = entry
-    return entry
-
-
-def folded_lines(page: Page) -> list[list[str]]:
-    return _folded(page)[1]
-
-
-def find_anchors(page: Page, phrase: str) -> list[Span]:
-    """Every place where ``phrase`` is printed as consecutive words of one line (case and accents
-    aside); first where it starts a label of its own ("Total:" before the "Total:" of "Net
-    Total:"), then where it is printed exactly as written ("Invoice" before the title "INVOICE")."""
-    wanted = [_fold(t) for t in phrase.split()]
-    if not wanted:
-        return []
-    _page, lines, places = _folded(page)
-    found = []
-    for n, start in places.get(wanted[0], ()):
-        tokens, line = lines[n], page.lines[n]
-        if tokens[start:start + len(wanted)] == wanted:
-            end = start + len(wanted)
-            # A lone ":" or "#" printed after the label belongs to the label.
-            while end < len(tokens) and not tokens[end] and page.words[line.words[end]].text.strip():
-                end += 1
-            first = page.words[line.words[start]]
-            inside = start > 0 and first.bbox[0] - page.words[line.words[start - 1]].bbox[2] \
-                <= _GAP_BREAK * (first.bbox[3] - first.bbox[1])
-            printed = " ".join(page.words[i].text for i in line.words[start:start + len(wanted)])
-            found.append(Span(page, line.words[start:end], (inside, printed != phrase)))
-    return sorted(found, key=lambda span: span.rank)
 
 
 def by_layout(spans: list[Span], where: tuple[float, float] | None) -> list[Span]:
@@ -120,7 +47,7 @@ def right_of(anchor: Span, max_distance: float) -> Span | None:
     band.sort(key=lambda i: anchor.page.words[i].bbox[0])
     kept: list[int] = []
     for i in band:
-        if kept and anchor.page.words[i].bbox[0] - anchor.page.words[kept[-1]].bbox[2] > _GAP_BREAK * height:
+        if kept and anchor.page.words[i].bbox[0] - anchor.page.words[kept[-1]].bbox[2] > GAP_BREAK * height:
             break
         kept.append(i)
     return Span(anchor.page, kept) if kept else None
@@ -199,11 +126,11 @@ def extract_line_items(pages: list[Page], rule: LineItemRule, options: Options) 
         columns: dict[str, tuple[float, float]] | None = None
         for row in rows:
             words = [page.words[i] for i in row.words]
-            folded = " ".join(_fold(w.text) for w in words)
+            folded = " ".join(fold(w.text) for w in words)
             if columns is None:
                 columns = _header_columns(page, row.words, rule)
                 continue
-            if any(" ".join(_fold(t) for t in stop.split()) in folded for stop in rule.stop):
+            if any(" ".join(fold(t) for t in stop.split()) in folded for stop in rule.stop):
                 break
             cells: dict[str, list[Word]] = {}
             for w in words:

@@ -23,7 +23,8 @@ from services.contracts import (
     Validation,
 )
 from services.errors import UnreadableDocument
-from services.intake.logic import STAGE, assign_document_id, intake
+from services.ids import assign_document_id
+from services.intake.logic import STAGE, intake
 from services.monitoring import metrics
 from services.parsing.logic import STAGE as PARSE
 from services.parsing.logic import parse

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 from dataclasses import dataclass
 
 from services.contracts import DocumentRef, IncomingDocument, Reason
@@ -30,24 +29,6 @@ _MAGIC = (
 class Limits:
     max_document_bytes: int
     inline_content_limit: int
-
-
-def assign_document_id(envelope: IncomingDocument | None, key: bytes | None, raw: bytes) -> str:
-    """The id a document is tracked by, even when its envelope is broken.
-
-    Explicit id first, then the Kafka key the producer used, then a digest of what arrived:
-    a re-delivery of the same message gets the same id.
-    """
-    if envelope is not None and envelope.document_id:
-        return envelope.document_id
-    if key:
-        text = key.decode("utf-8", "replace").strip()
-        if text:
-            return text[:128]
-    if envelope is not None:
-        basis = f"{envelope.source}\n{envelope.sha256 or ''}\n{envelope.content or envelope.blob_uri or ''}"
-        return "doc-" + hashlib.sha256(basis.encode()).hexdigest()[:32]
-    return "doc-" + sha256_hex(raw)[:32]
 
 
 def sniff(data: bytes) -> str:

@@ -27,11 +27,11 @@ from sqlmodel import Session, col, select
 
 from labeling.labels import suggest, template_id_for, truth
 from services.contracts import Page
-from services.extraction.model.train import Document, corpus_documents, dataset_hash
 from services.models.policy import Retrain
 from services.storage.lifecycle import DatasetVersion
 from services.storage.models import Document as DocumentRow
 from services.storage.models import LabelRecord, LabelSet
+from services.training.layout_model import Document, corpus_documents, dataset_hash
 
 PagesOf = Callable[[DocumentRow], list[Page]]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from services.contracts import HEADER_FIELDS
 from services.evaluation.score import Counts, compare_field
-from services.extraction.model.train import Document, corpus_documents
 from services.parsing.readers import DEFAULT_READER
+from services.training.layout_model import Document, corpus_documents
 
 
 def frozen_set(folder: Path | None) -> tuple[list[Document], str | None]:

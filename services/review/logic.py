@@ -14,10 +14,10 @@ from services.contracts import (
     ValidatedDocument,
 )
 from services.extraction.model.labels import FIELD_TYPES
-from services.extraction.normalise import NORMALISERS
-from services.extraction.templates import Options
 from services.validation.logic import check
 from services.validation.rules import RuleSet
+from services.vocabulary.normalise import NORMALISERS
+from services.vocabulary.templates import Options
 
 STAGE = "review"
 _OPTIONS = Options()

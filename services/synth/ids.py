@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from services.validation.identifiers import (
+from services.vocabulary.identifiers import (
     IBAN_LENGTHS,
     _at,
     _de,

@@ -57,8 +57,8 @@ def score(rt: Runtime, artifact: Path, production: Path | None, recent: list) ->
 
 def run(job_id: int, rt: Runtime) -> str:
     """Run the job; returns the registered model version. Raises on failure (the caller records it)."""
-    from services.extraction.model.train import train_on
-    from services.web.pages import PageCache
+    from services.parsing.pages import PageCache
+    from services.training.layout_model import train_on
 
     log = get_logger(stage="trainer", job=job_id)
     policy = rt.model_policy

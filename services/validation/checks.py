@@ -10,10 +10,10 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
 from services.contracts import ExtractedDocument, Issue, Reason
-from services.extraction.currencies import ISO_4217
 from services.validation import en16931
-from services.validation.identifiers import iban_is_valid, vat_is_valid
 from services.validation.rules import RuleSet
+from services.vocabulary.currencies import ISO_4217
+from services.vocabulary.identifiers import iban_is_valid, vat_is_valid
 
 
 def value(doc: ExtractedDocument, name: str) -> str | None:

@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from services.access.roles import Role
 from services.access.users import create_user, issue_token
 from services.contracts import FieldCorrection, ValidatedDocument
+from services.parsing.pages import PageTooLarge, render_png
 from services.review import store
 from services.review.logic import corrected, normalise_field
 from services.review.queue import QueueError
@@ -19,7 +20,6 @@ from services.storage import audit, crud
 from services.storage.models import Document, User
 from services.validation.logic import check
 from services.web.auth import Admin, Anyone, Audit, Read, ReadQueue, Work
-from services.web.pages import PageTooLarge, render_png
 
 router = APIRouter(prefix="/api")
 

@@ -18,19 +18,18 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from labeling import api as labeling_api
-from labeling import pages as labeling_pages
+import labeling
 from services.access.throttle import LoginThrottle
 from services.monitoring import metrics
+from services.parsing.pages import PageCache
 from services.review import store
 from services.runtime import Runtime
 from services.settings import Settings
-from services.web import api, console, lifecycle, lifecycle_pages
+from services.web import api, console, labeling_api, labeling_pages, lifecycle, lifecycle_pages
 from services.web import outbox as outbox_sources
 from services.web.auth import Anyone, LoginRequired
 from services.web.health import report as health_report
 from services.web.outbox import Outbox
-from services.web.pages import PageCache
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -79,7 +78,7 @@ def create_app(settings: Settings, *, publish: bool = True) -> FastAPI:
     app.state.bootstrap, app.state.home = settings.broker, settings.home
     app.state.model_policy = rt.model_policy
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    app.mount("/labeling/static", StaticFiles(directory=Path(labeling_api.__file__).parent / "static"),
+    app.mount("/labeling/static", StaticFiles(directory=Path(labeling.__file__).parent / "static"),
               name="labeling-static")
     app.include_router(api.router)
     app.include_router(console.router)

@@ -28,7 +28,6 @@ from services import topics
 from services.access.users import create_user, issue_token
 from services.broker import free_port
 from services.cluster import LocalCluster
-from services.extraction.model.train import train
 from services.storage.db import make_engine, session_scope
 from services.storage.lifecycle import AlertRecord, ModelRecord, Observation, TrainingJob
 from services.storage.models import AuditEntry, Document
@@ -36,6 +35,7 @@ from services.synth import bad
 from services.synth.corpus import build
 from services.synth.layouts import procedural_layout
 from services.synth.render import generate
+from services.training.layout_model import train
 from tests.integration.review_world import FAST_REBALANCE, RULES, wait_states
 
 pytestmark = pytest.mark.integration

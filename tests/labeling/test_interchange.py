@@ -16,11 +16,11 @@ from labeling.studio import config
 from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS
 from services.extraction.model.features import align_tags, reading_order
 from services.extraction.model.labels import LABEL_ID
-from services.extraction.model.train import corpus_documents
 from services.parsing.readers import DEFAULT_READER
 from services.storage.models import LabelSet
 from services.synth.layouts import vendor_layouts
 from services.synth.render import generate
+from services.training.layout_model import corpus_documents
 from tests.labeling.conftest import Console
 from tests.labeling.test_onboarding import label, picks_from_truth, upload
 

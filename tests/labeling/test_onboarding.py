@@ -205,7 +205,7 @@ def test_a_published_version_exports_to_a_rules_folder(console: Console, tmp_pat
     from click.testing import CliRunner
 
     from services.cli import main
-    from services.extraction.templates import load_templates
+    from services.vocabulary.templates import load_templates
 
     csrf = console.login("labeler")
     pdf, truth = generate(LAYOUT, 8, 1)

@@ -9,10 +9,10 @@ import pytest
 
 from services.contracts import DocumentRef
 from services.detection.logic import detect
-from services.extraction.templates import load_templates
 from services.parsing.logic import parse
 from services.synth.layouts import KESTREL, LAYOUTS
 from services.synth.render import generate
+from services.vocabulary.templates import load_templates
 
 TEMPLATES = load_templates(Path(__file__).resolve().parents[2] / "rules" / "templates")
 
@@ -51,7 +51,7 @@ def test_keywords_are_whole_names_and_yield_to_another_vat_id() -> None:
     """A name inside a longer one is not the keyword; nor is the name of a GmbH inside its GmbH & Co. KG;
     and a name printed beside someone else's VAT id of the template's country is no match."""
     from services.detection.logic import _fold, score
-    from services.extraction.templates import MatchRule, Template
+    from services.vocabulary.templates import MatchRule, Template
 
     template = Template(id="lief", version=1, issuer="Lieferant GmbH", fields={},
                         match=MatchRule(keywords=["Lieferant GmbH"], identifiers={"vendor_vat_id": "DE 123 456 789"}))

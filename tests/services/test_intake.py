@@ -8,7 +8,8 @@ import pytest
 
 from services.contracts import IncomingDocument, Reason
 from services.errors import UnreadableDocument
-from services.intake.logic import Limits, assign_document_id, intake, sniff
+from services.ids import assign_document_id
+from services.intake.logic import Limits, intake, sniff
 from services.storage.blobs import BlobStore, sha256_hex
 
 PDF = b"%PDF-1.4\n%minimal\n"

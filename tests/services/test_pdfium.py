@@ -77,7 +77,7 @@ import io, sys
 from concurrent.futures import ThreadPoolExecutor
 from reportlab.pdfgen import canvas
 from services.parsing import pdfium
-from services.web.pages import render_png
+from services.parsing.pages import render_png
 
 def pdf(k):  # the standard 14 fonts, not embedded: PDFium's font mapper is shared by every document
     out = io.BytesIO()

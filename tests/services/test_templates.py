@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from services.errors import TemplateError
-from services.extraction.templates import load_template, load_templates
 from services.validation.rules import load_ruleset
+from services.vocabulary.templates import load_template, load_templates
 
 RULES = Path(__file__).resolve().parents[2] / "rules"
 

@@ -19,12 +19,12 @@ from functools import cached_property
 from typing import Literal
 
 from services.contracts import BBox, FieldValue, Page
-from services.extraction.currencies import SYMBOLS
 from services.extraction.ranking import rank
 from services.extraction.ranking.layout import PageLayout
 from services.extraction.ranking.lexicon import LEGAL_FORMS, fold
 from services.extraction.ranking.values import Candidate, find
 from services.parsing.layout import union
+from services.vocabulary.currencies import SYMBOLS
 
 Verdict = Literal["printed", "implied", "absent", "contradicted"]
 # What the print says of a field counts against the XML from this confidence of its reading on.

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from services.contracts import FieldValue
 from services.extraction.model.features import PageWords
 from services.extraction.model.labels import FIELD_TYPES, LABEL_ID, LABELS
-from services.extraction.normalise import NORMALISERS, normalise_currency
-from services.extraction.templates import Options
 from services.parsing.layout import union
+from services.vocabulary.normalise import NORMALISERS, normalise_currency
+from services.vocabulary.templates import Options
 
 _OPTIONS = Options()
 

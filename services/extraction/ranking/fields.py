@@ -15,10 +15,10 @@ from decimal import Decimal
 
 import regex
 
-from services.extraction.currencies import ISO_4217
 from services.extraction.ranking.layout import PageLayout
 from services.extraction.ranking.lexicon import fold, label_score
 from services.extraction.ranking.values import Candidate
+from services.vocabulary.currencies import ISO_4217
 
 # VAT rates in use in Europe and beyond, as shares; a tax that is one of these of the net is a tax.
 RATES = (0.0, 0.025, 0.026, 0.03, 0.04, 0.05, 0.055, 0.06, 0.07, 0.077, 0.08, 0.081, 0.09, 0.095, 0.1, 0.12,

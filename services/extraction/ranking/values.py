@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 
 import regex
 
-from services.extraction.normalise import normalise_amount, normalise_date
 from services.extraction.ranking.layout import Match, PageLayout, labels_of
 from services.extraction.ranking.lexicon import label_score
-from services.extraction.regex_budget import remaining
+from services.vocabulary.normalise import normalise_amount, normalise_date
+from services.vocabulary.regex_budget import remaining
 
 _MONTH = r"[^\W\d_]{3,10}\.?"
 DATE = regex.compile(

@@ -8,10 +8,10 @@ from services.contracts import ClassifiedDocument, DocumentRef
 from services.detection.logic import detect
 from services.extraction.induction import induce, labeled_from_truth
 from services.extraction.logic import Context, extract
-from services.extraction.templates import Template, to_yaml
 from services.parsing.logic import parse
 from services.synth.layouts import vendor_layouts
 from services.synth.render import generate
+from services.vocabulary.templates import Template, to_yaml
 
 WORLD = vendor_layouts(10, seed=3)
 

@@ -125,8 +125,8 @@ def test_merge_for_a_vendor_no_template_reads() -> None:
 def test_train_load_and_extract(tmp_path: Path) -> None:
     """A short real training run writes a versioned artifact that loads (fp32, int8) and extracts."""
     from services.extraction.model.infer import LayoutModel
-    from services.extraction.model.train import train
     from services.synth.corpus import build
+    from services.training.layout_model import train
 
     corpus = tmp_path / "corpus"
     build(corpus, vendors=4, docs=3, seed=5, holdout_vendors=1, jobs=1)

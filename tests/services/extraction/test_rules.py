@@ -10,11 +10,11 @@ import pytest
 from services.contracts import ClassifiedDocument, DocumentRef
 from services.detection.logic import detect
 from services.extraction.logic import Context, extract
-from services.extraction.normalise import normalise_amount, normalise_compact, normalise_currency, normalise_date
-from services.extraction.templates import FieldRule, Template, load_templates
 from services.parsing.logic import parse
 from services.synth.layouts import LAYOUTS
 from services.synth.render import generate
+from services.vocabulary.normalise import normalise_amount, normalise_compact, normalise_currency, normalise_date
+from services.vocabulary.templates import FieldRule, Template, load_templates
 
 TEMPLATES = load_templates(Path(__file__).resolve().parents[3] / "rules" / "templates")
 CTX = Context(templates={t.id: t for t in TEMPLATES})
@@ -116,7 +116,7 @@ def test_a_document_s_regex_searches_share_one_budget() -> None:
     missing); outside, each search has its own timeout."""
     import time
 
-    from services.extraction.regex_budget import budget, remaining
+    from services.vocabulary.regex_budget import budget, remaining
 
     assert remaining(0.25) == 0.25
     with budget(1.0):

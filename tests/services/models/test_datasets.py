@@ -8,15 +8,15 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from services.extraction.model.train import corpus_documents
 from services.models.datasets import snapshot, training_documents
 from services.models.policy import Retrain
+from services.parsing.pages import PageCache
 from services.runtime import Runtime
 from services.storage.db import session_scope, upgrade
 from services.storage.models import Document, LabelRecord, LabelSet
 from services.synth.layouts import vendor_layouts
 from services.synth.render import generate
-from services.web.pages import PageCache
+from services.training.layout_model import corpus_documents
 
 LAYOUT = vendor_layouts(3, seed=9)[1]
 

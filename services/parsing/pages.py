@@ -1,6 +1,6 @@
-"""A stored document's pages for the console: rendered to PNG (pypdfium2) and their words with
-boxes (the same parser as the stream, so a clicked word is a word the extractor saw)."""
-
+"""A stored document's pages for the console, the labeling view and training: rendered to PNG
+(pypdfium2) and their words with boxes, read by the stream's own parser (a clicked word is a word
+the extractor saw)."""
 from __future__ import annotations
 
 import io

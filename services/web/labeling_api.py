@@ -19,13 +19,13 @@ from labeling.labels import LabelError, Pick, build
 from services.contracts import IncomingDocument, Page
 from services.errors import TemplateError, UnreadableDocument
 from services.extraction import registry
-from services.extraction.templates import to_yaml
 from services.intake.logic import intake
+from services.parsing.pages import SCALE
 from services.storage import audit
 from services.storage.blobs import sha256_hex
 from services.storage.models import Document, DocumentState
+from services.vocabulary.templates import to_yaml
 from services.web.auth import Labeling, Publish
-from services.web.pages import SCALE
 
 router = APIRouter(prefix="/api/labeling")
 MAX_EXAMPLES = 3

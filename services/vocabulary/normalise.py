@@ -10,7 +10,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from services.extraction.currencies import ISO_4217, SYMBOLS
+from services.vocabulary.currencies import ISO_4217, SYMBOLS
 
 _DATE_FORMATS = (
     "%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%m/%d/%Y", "%d-%m-%Y", "%d %B %Y", "%d %b %Y",

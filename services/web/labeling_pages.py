@@ -1,7 +1,7 @@
 """The labeling service's pages: the work list, the labeling view, templates and their versions.
 
 Server-rendered like the console (same layout, same login); the labeling view's clicks, drags
-and keys are in static/labeling.js, which calls the JSON API in labeling/api.py.
+and keys are in labeling/static/labeling.js, which calls the JSON API in labeling_api.py.
 """
 
 from __future__ import annotations
@@ -13,17 +13,18 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
+import labeling
 from labeling import store
-from labeling.api import live
 from labeling.labels import suggest, template_id_for
 from services.access.roles import Permission
 from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS
 from services.extraction import registry
 from services.storage.models import Document
 from services.web.auth import Labeling
+from services.web.labeling_api import live
 
-HERE = Path(__file__).parent
-templates = Jinja2Templates(directory=[HERE / "templates", HERE.parent / "services" / "web" / "templates"])
+LABELING = Path(labeling.__file__).parent  # the labeling package's pages and script
+templates = Jinja2Templates(directory=[LABELING / "templates", Path(__file__).parent / "templates"])
 router = APIRouter(prefix="/labeling", include_in_schema=False)
 
 
