@@ -19,6 +19,7 @@ from pathlib import Path
 
 from services.cluster import LocalCluster
 from services.contracts import IncomingDocument
+from services.monitoring.series import quantile
 from services.parsing.logic import parse
 from services.pipeline import run
 from services.runtime import Runtime
@@ -33,11 +34,6 @@ def documents(count: int, seed: int) -> list[tuple[str, bytes]]:
         (f"bench-{seed}-{i:05d}", generate(layouts[i % len(layouts)], seed=seed, serial=i, items=1 + i % 12)[0])
         for i in range(count)
     ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def in_process(docs: list[tuple[str, bytes]], settings: Settings) -> dict:
@@ -142,8 +138,8 @@ def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, worke
         peak = len(docs) / (max(ends) - started)
         figures = {
             "docs_per_s": peak,
-            "latency_p50_s": percentile(latencies, 0.50),
-            "latency_p99_s": percentile(latencies, 0.99),
+            "latency_p50_s": quantile(latencies, 0.50),
+            "latency_p99_s": quantile(latencies, 0.99),
             "latency_mean_s": statistics.fmean(latencies),
             "cpu_ms_per_doc": 1000 * cpu / len(docs),  # the workers' and their sandboxes', broker aside
             "terminal": states,
@@ -183,8 +179,8 @@ def _paced(cluster: LocalCluster, docs: list[tuple[str, bytes]], rate: float) ->
     sent = asyncio.run(send())
     results = cluster.terminal(set(sent), timeout=600)
     latencies = [results[i][0].timestamp_ms / 1000 - t for i, t in sent.items()]
-    return {"docs_per_s": rate, "latency_p50_s": percentile(latencies, 0.50),
-            "latency_p99_s": percentile(latencies, 0.99)}
+    return {"docs_per_s": rate, "latency_p50_s": quantile(latencies, 0.50),
+            "latency_p99_s": quantile(latencies, 0.99)}
 
 
 def _idle_latency(cluster: LocalCluster, count: int = 10) -> float:

@@ -19,6 +19,7 @@ from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 from scipy import stats
 
 EPSILON = 1e-4  # a bin with no documents counts as this share, so the logarithm stays finite
@@ -35,7 +36,7 @@ class Result:
 
 def psi(reference: Sequence[float], current: Sequence[float], *, bins: int = 10, alert: float = 0.25) -> Result:
     """Sum over bins of (current share - reference share) * ln(current share / reference share)."""
-    edges = sorted(set(_quantiles(sorted(reference), bins)))
+    edges = sorted(set(_quantiles(reference, bins)))
     ref, cur = _shares(reference, edges), _shares(current, edges)
     value = psi_of_shares(ref, cur)
     return Result("psi", round(value, 6), None, value >= alert,
@@ -100,9 +101,10 @@ def kolmogorov_sf(lam: float) -> float:
 
 
 def _quantiles(values: Sequence[float], bins: int) -> list[float]:
-    if not values:
+    """The ``bins - 1`` cut points of ``values``, each one of the values (numpy's "higher")."""
+    if not len(values):
         return []
-    return [values[min(len(values) - 1, int(len(values) * k / bins))] for k in range(1, bins)]
+    return [float(v) for v in np.quantile(values, [k / bins for k in range(1, bins)], method="higher")]
 
 
 def _shares(values: Sequence[float], edges: list[float]) -> list[float]:

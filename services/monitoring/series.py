@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+import numpy as np
+
 from services.storage.lifecycle import Observation
 
 SERIES = (
@@ -20,11 +22,12 @@ SERIES = (
 )
 
 
-def _quantile(values: list[float], q: float) -> float | None:
-    if not values:
+def quantile(values: Sequence[float], q: float) -> float | None:
+    """The ``q`` quantile as one of the values (numpy's "higher": of the two a linear interpolation
+    would blend, the upper; of an even number of latencies the upper median); None of nothing."""
+    if not len(values):
         return None
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+    return float(np.quantile(values, q, method="higher"))
 
 
 def summarise(rows: Sequence[Observation], corrected: set[str]) -> dict[str, float | None]:
@@ -41,8 +44,8 @@ def summarise(rows: Sequence[Observation], corrected: set[str]) -> dict[str, flo
         "unknown_template_rate": sum(r.detection != "matched" for r in rows) / n,
         "correction_rate": sum(r.document_id in corrected for r in rows) / n,
         "min_confidence": sum(mins) / n,
-        "latency_p50_s": _quantile(latency, 0.5),
-        "latency_p95_s": _quantile(latency, 0.95),
+        "latency_p50_s": quantile(latency, 0.5),
+        "latency_p95_s": quantile(latency, 0.95),
         "cpu_s_per_1000": sum(cpu) / len(cpu) if cpu else None,  # ms per document = s per 1,000 documents
         "canary_share": sum(r.model_role == "canary" for r in rows) / n,
     }
