@@ -21,7 +21,7 @@ from services.contracts import (
     Page,
 )
 from services.extraction.rules import RULE_CONFIDENCE, extract_field, extract_line_items
-from services.vocabulary.identifiers import VAT_FORMATS, iban_is_valid, vat_is_valid
+from services.vocabulary.identifiers import iban_is_valid, vat_in_form, vat_is_valid
 from services.vocabulary.regex_budget import budget
 from services.vocabulary.templates import Template
 
@@ -141,8 +141,8 @@ def _plausible(name: str, value: str) -> bool:
     if name == "vendor_iban":
         return bool(re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", value))
     if name == "vendor_vat_id":
-        pattern = VAT_FORMATS.get(value[:2])
-        return bool(re.fullmatch(pattern, value[2:])) if pattern else sum(c.isdigit() for c in value) >= 6
+        form = vat_in_form(value)
+        return form if form is not None else sum(c.isdigit() for c in value) >= 6
     return True
 
 
