@@ -115,9 +115,8 @@ class StageAgent:
     def already_done(self, document_id: str) -> bool:
         """This stage ran for the document, or the document already ended (a dead letter the
         reconciler gave up on, say): either way the event is skipped."""
-        with session_scope(self.engine) as s:
-            return crud.stage_done(s, document_id=document_id, stage=self.done_marker) or crud.is_terminal(
-                s, document_id=document_id)
+        with self.engine.connect() as connection:
+            return crud.done_or_ended(connection, document_id=document_id, stage=self.done_marker)
 
     async def handle(self, key: bytes | None, raw: bytes | None) -> None:
         started = time.perf_counter()

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import exists, or_, update
+from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from services.contracts import DocumentRef, FieldValue, IncomingDocument, Label
@@ -92,6 +93,15 @@ def stage_done(session: Session, *, document_id: str, stage: str) -> bool:
             StageTransition.document_id == document_id, StageTransition.stage == stage
         )
     ).first() is not None
+
+
+def done_or_ended(connection: Connection, *, document_id: str, stage: str) -> bool:
+    """``stage`` ran for the document, or the document already ended: one query on a plain
+    connection (every stage of every document asks it before its work)."""
+    ran = exists().where(col(StageTransition.document_id) == document_id, col(StageTransition.stage) == stage)
+    ended = exists().where(col(Document.document_id) == document_id,
+                           col(Document.state).in_(DocumentState.TERMINAL))
+    return bool(connection.execute(select(or_(ran, ended))).scalar())
 
 
 def is_terminal(session: Session, *, document_id: str) -> bool:

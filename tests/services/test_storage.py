@@ -95,3 +95,18 @@ def test_invoice_numbers_are_claimed_once(engine) -> None:  # type: ignore[no-un
         assert crud.claim_invoice(s, vendor_key="acme", invoice_number="A1", document_id="d1") is None  # again
         assert crud.claim_invoice(s, vendor_key="acme", invoice_number="A1", document_id="d2") == "d1"
         assert crud.claim_invoice(s, vendor_key="other", invoice_number="A1", document_id="d2") is None
+
+
+def test_done_or_ended_asks_both_in_one_query(engine) -> None:  # type: ignore[no-untyped-def]
+    """What every stage asks before its work: its own transition recorded, or the document ended."""
+    with session_scope(engine) as s:
+        crud.ensure_document(s, document_id="d9")
+        crud.record_transition(s, document_id="d9", stage="parse", outcome="ok")
+    with engine.connect() as c:
+        assert crud.done_or_ended(c, document_id="d9", stage="parse")
+        assert not crud.done_or_ended(c, document_id="d9", stage="extract")
+        assert not crud.done_or_ended(c, document_id="nobody", stage="parse")
+    with session_scope(engine) as s:
+        crud.finish(s, document_id="d9", state="deadletter", reasons=["PDF_CORRUPT"])
+    with engine.connect() as c:
+        assert crud.done_or_ended(c, document_id="d9", stage="extract")
