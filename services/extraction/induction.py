@@ -19,6 +19,7 @@ from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, Page, Word
 from services.extraction.rules import extract_field
 from services.parsing.anchors import find_anchors
 from services.parsing.layout import union
+from services.vocabulary.currencies import ISO_4217, SYMBOLS
 from services.vocabulary.normalise import _DATE_FORMATS, normalise_amount, normalise_date
 from services.vocabulary.templates import FieldRule, FieldType, LineItemRule, MatchRule, Options, Template
 
@@ -76,6 +77,10 @@ def anchor_left(page: Page, value: list[int], taken: frozenset[int] = frozenset(
     h, mid = bottom - top, (top + bottom) / 2
     row = sorted((w for i, w in enumerate(page.words) if i not in value and i not in taken and w.bbox[2] <= x0 + 0.5
                   and abs((w.bbox[1] + w.bbox[3]) / 2 - mid) <= h / 2), key=lambda w: -w.bbox[2])
+    # A currency printed just before an amount ("€ 9 858,60", "EUR 120.00") is the value's, not its label.
+    edge = x0
+    while row and _is_currency(row[0].text) and edge - row[0].bbox[2] <= 1.5 * h:
+        edge = row.pop(0).bbox[0]
     if not row:
         return None
     run = [row[0]]
@@ -85,6 +90,10 @@ def anchor_left(page: Page, value: list[int], taken: frozenset[int] = frozenset(
         run.append(w)
     text = _phrase(run)
     return (text, x0 - row[0].bbox[2]) if re.search(r"[^\W\d_]", text) else None
+
+
+def _is_currency(text: str) -> bool:
+    return text in SYMBOLS or text.upper() in ISO_4217
 
 
 def anchor_above(page: Page, value: list[int], taken: frozenset[int] = frozenset()) -> tuple[str, float] | None:

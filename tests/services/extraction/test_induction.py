@@ -67,3 +67,15 @@ def test_redesigned_layout_is_a_new_layout_version() -> None:
     assert same.status == "matched"
     assert redesigned.status == "new_layout" and redesigned.template_id == layout.vendor_id
     assert redesigned.confidence < same.confidence
+
+
+def test_a_currency_printed_before_an_amount_is_not_its_label() -> None:
+    """ "Nettobetrag   € 9 858,60": the anchor is the label, the symbol belongs to the value."""
+    from services.contracts import Page, Word
+    from services.extraction.induction import anchor_left
+    from services.parsing.layout import group_lines
+
+    words = [Word(text="Nettobetrag:", bbox=(300, 700, 360, 710)), Word(text="€", bbox=(470, 700, 476, 710)),
+             Word(text="9", bbox=(480, 700, 485, 710)), Word(text="858,60", bbox=(488, 700, 520, 710))]
+    page = Page(number=1, width=595, height=842, words=words, lines=group_lines(words), has_text_layer=True)
+    assert anchor_left(page, [2, 3]) == ("Nettobetrag:", 120.0)
