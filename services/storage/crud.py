@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, update
+from sqlalchemy import bindparam, exists, or_, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
@@ -95,13 +95,18 @@ def stage_done(session: Session, *, document_id: str, stage: str) -> bool:
     ).first() is not None
 
 
+# Built once, bound per call: making the statement cost more than the database answering it.
+_DONE_OR_ENDED = select(or_(
+    exists().where(col(StageTransition.document_id) == bindparam("document_id"),
+                   col(StageTransition.stage) == bindparam("stage")),
+    exists().where(col(Document.document_id) == bindparam("document_id"),
+                   col(Document.state).in_(DocumentState.TERMINAL))))
+
+
 def done_or_ended(connection: Connection, *, document_id: str, stage: str) -> bool:
     """``stage`` ran for the document, or the document already ended: one query on a plain
     connection (every stage of every document asks it before its work)."""
-    ran = exists().where(col(StageTransition.document_id) == document_id, col(StageTransition.stage) == stage)
-    ended = exists().where(col(Document.document_id) == document_id,
-                           col(Document.state).in_(DocumentState.TERMINAL))
-    return bool(connection.execute(select(or_(ran, ended))).scalar())
+    return bool(connection.execute(_DONE_OR_ENDED, {"document_id": document_id, "stage": stage}).scalar())
 
 
 def is_terminal(session: Session, *, document_id: str) -> bool:
