@@ -124,11 +124,12 @@ def extract_line_items(pages: list[Page], rule: LineItemRule, options: Options) 
     for page in pages:
         rows = group_lines(page.words, gap_factor=1e9)
         columns: dict[str, tuple[float, float]] | None = None
+        found: dict[str, list[Span]] = {}  # each column synonym's anchors on the page, looked for once
         for row in rows:
             words = [page.words[i] for i in row.words]
             folded = " ".join(fold(w.text) for w in words)
             if columns is None:
-                columns = _header_columns(page, row.words, rule)
+                columns = _header_columns(page, row.words, rule, found)
                 continue
             if any(" ".join(fold(t) for t in stop.split()) in folded for stop in rule.stop):
                 break
@@ -152,11 +153,15 @@ def extract_line_items(pages: list[Page], rule: LineItemRule, options: Options) 
     return items
 
 
-def _header_columns(page: Page, row: list[int], rule: LineItemRule) -> dict[str, tuple[float, float]] | None:
+def _header_columns(page: Page, row: list[int], rule: LineItemRule,
+                    found: dict[str, list[Span]]) -> dict[str, tuple[float, float]] | None:
     columns = {}
+    in_row = set(row)
     for name, synonyms in rule.columns.items():
         for synonym in synonyms:
-            spans = [s for s in find_anchors(page, synonym) if set(s.idx) <= set(row)]
+            if synonym not in found:
+                found[synonym] = find_anchors(page, synonym)
+            spans = [s for s in found[synonym] if in_row.issuperset(s.idx)]
             if spans:
                 box = union([w.bbox for w in spans[0].words])
                 columns[name] = (box[0], box[2])

@@ -9,12 +9,10 @@ from services.contracts import BBox, Line, Word
 
 
 def union(boxes: list[BBox]) -> BBox:
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
+    if len(boxes) == 1:  # most lines of an invoice are one word
+        return tuple(boxes[0])  # type: ignore[return-value]
+    x0, top, x1, bottom = zip(*boxes, strict=True)
+    return min(x0), min(top), max(x1), max(bottom)
 
 
 def group_lines(words: list[Word], *, gap_factor: float = 3.0) -> list[Line]:
