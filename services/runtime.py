@@ -89,7 +89,8 @@ class Runtime:
     def load_model(self, folder: Path):  # type: ignore[no-untyped-def]
         from services.extraction.model.infer import LayoutModel
 
-        model = LayoutModel(folder, int8=self.settings.model_int8, threads=self.settings.model_threads or None)
+        model = LayoutModel(folder, int8=self.settings.model_int8, threads=self.settings.model_threads or None,
+                            cache=self.settings.cache_dir)
         settle_heap()
         return model
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -32,7 +33,11 @@ class Settings(BaseSettings):
     model_version: str = "latest"
     # int8 by default: on this CPU it reads a page in ~0.96x the parse time, fp32 in ~1.5x.
     model_int8: bool = True
+    # CPU threads of one model run (0: one for int8, torch's default for float32): a worker is one
+    # core's work, scaled by processes and partitions, and idle pool threads spin on CPU.
     model_threads: int = 0
+    # Compiled forms of model artifacts (the int8 ONNX files), shared by every home on the machine.
+    cache_dir: Path = Field(default_factory=lambda: default_cache_dir())
     # Candidate ranking for documents no vendor template matched (off: the model and generic rules alone).
     rank: bool = True
     # A value only the model read, for a vendor no template reads, is kept from this confidence on
@@ -109,6 +114,10 @@ class Settings(BaseSettings):
         """The broker address as Faust wants it (``kafka://host:port;...``)."""
         hosts = [h.strip() for h in self.broker.split(",") if h.strip()]
         return ";".join(h if "://" in h else f"kafka://{h}" for h in hosts)
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "docflow"
 
 
 def get_settings() -> Settings:

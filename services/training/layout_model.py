@@ -89,8 +89,7 @@ def score_candidates(model, tokenizer, docs: list[Document]) -> tuple[dict, list
     from services.extraction.model.decode import choose
     from services.extraction.model.infer import LayoutModel
 
-    runner = LayoutModel.__new__(LayoutModel)
-    runner.model, runner.tokenizer = model, tokenizer
+    runner = LayoutModel.in_training(model, tokenizer)
     total, pairs = Counts(), []
     for doc in docs:
         pages = DEFAULT_READER.read(doc.pdf.read_bytes(), max_pages=50)

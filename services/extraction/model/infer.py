@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from services.contracts import FieldValue, Page
 from services.extraction.model import network
 from services.extraction.model.calibration import Calibrator
 from services.extraction.model.decode import choose
+from services.extraction.model.engines import OnnxEngine, TorchEngine, compiled
 from services.extraction.model.features import PageWords, reading_order, windows
+from services.settings import default_cache_dir
 
 # Windows one forward pass reads (its attention memory grows with it), and one document at most.
 BATCH = 16
@@ -17,16 +21,29 @@ MAX_WINDOWS = 32
 
 
 class LayoutModel:
-    """A trained artifact (folder with weights, tokenizer and meta.json), ready to extract."""
+    """A trained artifact (folder with weights, tokenizer and meta.json), ready to extract: in int8
+    on ONNX Runtime (compiled into ``cache`` on first use), or in float32 on torch."""
 
-    def __init__(self, folder: Path, *, int8: bool = False, threads: int | None = None):
-        import torch
-
-        if threads:
-            torch.set_num_threads(threads)
-        self.model, self.tokenizer, self.meta = network.load(folder, int8=int8)
+    def __init__(self, folder: Path, *, int8: bool = False, threads: int | None = None, cache: Path | None = None):
+        model, self.tokenizer, self.meta = network.load(folder)
+        self.labels = len(model.config.id2label)
         self.version = self.meta["version"] + ("+int8" if int8 else "")
+        self.engine: OnnxEngine | TorchEngine
+        if int8:  # keyed by version and weights: a packed and an unpacked copy are not the same model
+            key = f"{self.meta['version']}-{network.digest(folder)}"
+            self.engine = OnnxEngine(compiled(model, key, cache or default_cache_dir()), threads or 1)
+        else:
+            self.engine = TorchEngine(model, threads)
         self.calibrate = Calibrator(self.meta.get("calibration"))
+
+    @classmethod
+    def in_training(cls, model: Any, tokenizer: Any) -> LayoutModel:
+        """A model still being trained, read in float32 as it stands (its dev scores, calibration)."""
+        runner = cls.__new__(cls)
+        runner.tokenizer, runner.meta, runner.version = tokenizer, {}, "training"
+        runner.labels, runner.engine = len(model.config.id2label), TorchEngine(model)
+        runner.calibrate = Calibrator(None)
+        return runner
 
     def word_probs(self, pages: list[Page]) -> tuple[list[PageWords], list[list[list[float]]]]:
         """Tag probabilities per word of every page, windows batched ``BATCH`` at a time.
@@ -35,8 +52,6 @@ class LayoutModel:
         its end (header fields lead, totals close); the words between keep "O". An invoice needs
         one or two a page; a page flooded with digits would need hundreds, each costing the same.
         """
-        import torch
-
         page_words = [reading_order(p) for p in pages]
         batch: list[tuple[int, dict[str, Any]]] = []
         for n, pw in enumerate(page_words):
@@ -47,16 +62,15 @@ class LayoutModel:
         for start in range(0, len(batch), BATCH):
             chunk = batch[start:start + BATCH]
             width = max(len(w["input_ids"]) for _, w in chunk)
-            ids = torch.zeros((len(chunk), width), dtype=torch.long)
-            boxes = torch.zeros((len(chunk), width, 4), dtype=torch.long)
-            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            ids = np.zeros((len(chunk), width), dtype=np.int64)
+            boxes = np.zeros((len(chunk), width, 4), dtype=np.int64)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
             for row, (_, w) in enumerate(chunk):
                 k = len(w["input_ids"])
-                ids[row, :k] = torch.tensor(w["input_ids"])
-                boxes[row, :k] = torch.tensor(w["bbox"])
+                ids[row, :k] = w["input_ids"]
+                boxes[row, :k] = w["bbox"]
                 mask[row, :k] = 1
-            with torch.inference_mode():
-                probs = self.model(input_ids=ids, bbox=boxes, attention_mask=mask).logits.softmax(-1).tolist()
+            probs = _softmax(self.engine.logits(ids, boxes, mask)).tolist()
             for row, (n, w) in enumerate(chunk):
                 previous = None
                 for t, word in enumerate(w["word_ids"]):
@@ -67,9 +81,15 @@ class LayoutModel:
                     current = sums[n][word]
                     sums[n][word] = probs[row][t] if current is None else [
                         (a + b) / 2 for a, b in zip(current, probs[row][t], strict=True)]
-        uniform = [1.0] + [0.0] * (len(self.model.config.id2label) - 1)
+        uniform = [1.0] + [0.0] * (self.labels - 1)
         return page_words, [[p if p is not None else uniform for p in page] for page in sums]
 
     def extract(self, pages: list[Page]) -> dict[str, FieldValue]:
         page_words, probs = self.word_probs([p for p in pages if p.words])
         return choose(page_words, probs, f"model:{self.version}", self.calibrate)
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    exp = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return exp / exp.sum(axis=-1, keepdims=True)
+

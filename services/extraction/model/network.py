@@ -72,13 +72,6 @@ def from_minilm(layers: int | None = None):  # type: ignore[no-untyped-def]
     return model
 
 
-def quantize(model: Any) -> Any:
-    """int8 dynamic quantisation of the linear layers (CPU inference)."""
-    import torch
-
-    return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
-
-
 def save(model: Any, tokenizer: Any, folder: Path, meta: dict) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(str(folder), safe_serialization=True)
@@ -138,7 +131,19 @@ def _unpacked(folder: Path):  # type: ignore[no-untyped-def]
     return model
 
 
-def load(folder: Path, *, int8: bool = False, trainable: bool = False):  # type: ignore[no-untyped-def]
+def digest(folder: Path) -> str:
+    """The artifact's weights, in a few hex digits (a compiled form is keyed by them and its version)."""
+    import hashlib
+
+    sha = hashlib.sha256()
+    for path in sorted(folder.glob("model*.safetensors")):
+        with path.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                sha.update(block)
+    return sha.hexdigest()[:12]
+
+
+def load(folder: Path, *, trainable: bool = False):  # type: ignore[no-untyped-def]
     """An artifact's model, tokenizer and meta; ``trainable``: to continue training from it."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers import LayoutLMForTokenClassification
@@ -150,4 +155,4 @@ def load(folder: Path, *, int8: bool = False, trainable: bool = False):  # type:
     if trainable:
         return model, tokenizer_from(folder), json.loads((folder / "meta.json").read_text())
     model.eval()
-    return (quantize(model) if int8 else model), tokenizer_from(folder), json.loads((folder / "meta.json").read_text())
+    return model, tokenizer_from(folder), json.loads((folder / "meta.json").read_text())

@@ -137,10 +137,28 @@ def test_train_load_and_extract(tmp_path: Path) -> None:
     pdf, _ = generate(vendor_layouts(4, 5)[0], 5, 9)
     pages = DEFAULT_READER.read(pdf, max_pages=5)
     for int8 in (False, True):
-        model = LayoutModel(folder, int8=int8)
+        model = LayoutModel(folder, int8=int8, cache=tmp_path / "compiled")
+        assert model.version == meta["version"] + ("+int8" if int8 else "")
         _, probs = model.word_probs(pages)
         assert len(probs[0]) == len(pages[0].words) and abs(sum(probs[0][0]) - 1) < 1e-3
         assert all(v.source.startswith("model:layoutlm-") for v in model.extract(pages).values())
+
+
+def test_the_models_other_amount_does_not_question_totals_that_add_up() -> None:
+    """net + tax = total as the ranking read them: the model's other VAT total is left out, its
+    agreeing one raises confidence; where the totals do not add up, it questions them as before."""
+    from services.extraction.logic import _against_totals
+
+    def read(net: str, tax: str, total: str) -> dict[str, FieldValue]:
+        return {name: FieldValue(value=v, confidence=0.95, source="ranker@1")
+                for name, v in (("net_amount", net), ("tax_amount", tax), ("total_amount", total))}
+
+    model = {"tax_amount": FieldValue(value="5.50", confidence=1.0, source="model:x+int8"),
+             "total_amount": FieldValue(value="197.58", confidence=0.9, source="model:x+int8"),
+             "invoice_number": FieldValue(value="R-1", confidence=0.9, source="model:x+int8")}
+    assert set(_against_totals(read("177.43", "20.15", "197.58"), model)) == {"total_amount", "invoice_number"}
+    assert _against_totals(read("177.43", "20.15", "197.00"), model) == model  # they do not add up
+    assert _against_totals({"tax_amount": read("1", "2", "3")["tax_amount"]}, model) == model  # no triple
 
 
 def test_unsure_model_only_values_are_left_out() -> None:
