@@ -4,10 +4,16 @@ reference (``pages_uri``), so a message's size never depends on how many words a
 ``check_in`` before a parsed or classified document is sent, ``check_out`` after one is decoded.
 The pages are stored once, content-addressed: the classified message of a document points at the
 same blob as its parsed one (no stage changes pages).
+
+A document's stages mostly run in one worker (its partition's), so the pages a worker checked in or
+out lately are kept, read-only, by their address: the next stage takes them without reading and
+validating the JSON again (about 1 ms of a known vendor's 25 through the broker).
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import TypeVar
 
 from pydantic import TypeAdapter
@@ -17,6 +23,9 @@ from services.storage.blobs import BlobStore
 
 M = TypeVar("M", bound=Contract)
 _PAGES = TypeAdapter(list[Page])
+RECENT = 32  # documents' pages kept in this process
+_recent: OrderedDict[tuple[str, str], list[Page]] = OrderedDict()  # (store, address) -> pages
+_lock = threading.Lock()
 
 
 def check_in(message: M, blobs: BlobStore) -> M:
@@ -24,11 +33,27 @@ def check_in(message: M, blobs: BlobStore) -> M:
     if not isinstance(message, ParsedDocument) or not message.pages:
         return message
     uri = message.pages_uri or blobs.put(_PAGES.dump_json(message.pages))
+    _keep(blobs, uri, message.pages)
     return message.model_copy(update={"pages": [], "pages_uri": uri})  # type: ignore[return-value]
 
 
 def check_out(message: M, blobs: BlobStore) -> M:
     """The message with its pages read back (``UnreadableDocument`` BLOB_NOT_FOUND if they are gone)."""
     if isinstance(message, ParsedDocument) and message.pages_uri and not message.pages:
-        message.pages = _PAGES.validate_json(blobs.get(message.pages_uri))
+        with _lock:
+            pages = _recent.get((str(blobs.root), message.pages_uri))
+        if pages is None or not blobs.exists(message.pages_uri):  # gone is gone, kept or not
+            pages = _PAGES.validate_json(blobs.get(message.pages_uri))
+            _keep(blobs, message.pages_uri, pages)
+        message.pages = pages
     return message
+
+
+def _keep(blobs: BlobStore, uri: str, pages: list[Page]) -> None:
+    """Content-addressed: the same address is the same pages, so a kept copy never goes stale."""
+    key = (str(blobs.root), uri)
+    with _lock:
+        _recent[key] = pages
+        _recent.move_to_end(key)
+        while len(_recent) > RECENT:
+            _recent.popitem(last=False)

@@ -48,3 +48,16 @@ def test_pages_that_are_gone_are_a_reasoned_error(tmp_path: Path) -> None:
     with pytest.raises(UnreadableDocument) as caught:
         check_out(decode(ParsedDocument, wire), blobs)
     assert caught.value.reason == "BLOB_NOT_FOUND"
+
+
+def test_the_next_stage_in_the_same_worker_takes_the_pages_without_reading_them(tmp_path: Path,
+                                                                                  monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    blobs = BlobStore(tmp_path)
+    doc = parsed_of(generate(NORTHWIND, seed=3, serial=4, items=2)[0])
+    wire = encode(check_in(doc, blobs))
+    monkeypatch.setattr(blobs, "get", lambda uri: pytest.fail("the pages were read again"))
+    assert check_out(decode(ParsedDocument, wire), blobs).pages is doc.pages
+    monkeypatch.undo()
+    elsewhere = BlobStore(tmp_path / "other")  # another store's copy is not this one's
+    with pytest.raises(UnreadableDocument):
+        check_out(decode(ParsedDocument, wire), elsewhere)
