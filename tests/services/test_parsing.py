@@ -118,3 +118,21 @@ def test_line_grouping_by_bisection_is_the_scan_it_replaced() -> None:
         assert group_lines(words) == _group_lines_by_scanning(words)
     flood = [Word(text="x", bbox=(10, 2.5 * n, 20, 2.5 * n + 2)) for n in range(40_000)]
     assert len(group_lines(flood)) == 40_000
+
+
+def test_the_sandbox_answers_what_parsing_in_process_gives() -> None:
+    """The child's answer is JSON checked against the contract: the same pages as parsing here, the
+    same reasons for unreadable bytes, and the child lives on between documents."""
+    from services.parsing.sandbox import ParseSandbox
+
+    sandbox = ParseSandbox(timeout_s=20, memory_mb=1536)
+    try:
+        pdf, doc = generate(NORTHWIND, 2, 3, items=4)[0], ref()
+        assert sandbox.parse(pdf, doc, max_pages=5).document == parse(pdf, doc, max_pages=5)
+        for data, reason in ((bad.ZERO_PAGE_PDF, Reason.PDF_NO_PAGES), (bad.many_pages(6, "x"), Reason.TOO_MANY_PAGES)):
+            with pytest.raises(UnreadableDocument) as info:
+                sandbox.parse(data, ref(), max_pages=5)
+            assert info.value.reason == reason
+        assert sandbox.parse(pdf, ref(), max_pages=5).cpu_s > 0 and sandbox.restarts == 0
+    finally:
+        sandbox.close()
