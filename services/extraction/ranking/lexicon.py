@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+_PUNCTUATION = re.compile(r"[^\w]+")
 
 
+@lru_cache(maxsize=1 << 16)  # a page's texts are folded again for every value they may label
 def fold(text: str) -> str:
     """Lower case, accents and punctuation off, one space between words."""
     text = unicodedata.normalize("NFKD", text.casefold())
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).replace("ß", "ss")
-    return " ".join(re.sub(r"[^\w]+", " ", text).split())
+    return " ".join(_PUNCTUATION.sub(" ", text).split())
 
 
 # Phrase -> weight. A phrase is folded like the text it is matched on.
