@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     # The default model the product ships (make model): used while model_dir has none of its own.
     shipped_model_dir: Path = Path(__file__).resolve().parent.parent / "models"
     model_version: str = "latest"
-    # int8 by default: on this CPU it reads a page in ~0.96x the parse time, fp32 in ~1.5x.
+    # int8 by default: ONNX Runtime with per-channel int8 weights (services/extraction/model/engines.py),
+    # compiled once per model into ``cache_dir``; false serves the float32 torch model.
     model_int8: bool = True
     # CPU threads of one model run (0: one for int8, torch's default for float32): a worker is one
     # core's work, scaled by processes and partitions, and idle pool threads spin on CPU.

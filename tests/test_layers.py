@@ -47,8 +47,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("runtime", ("services.runtime", "services.pipeline", "services.batch", "services.transport", "services.kafka",
                  "services.broker", "services.*.agent", "labeling.agent", "services.*.service",
                  "services.trainer.job", "services.reconcile.crashes")),
-    ("edge", ("services.web", "services.web.*", "services.cli", "services.*.cli", "labeling.cli", "labeling.client",
-              "labeling.teacher_eval", "services.app", "services.client", "services.cluster", "services.supervisor",
+    ("edge", ("services.web", "services.web.*", "services.cli", "services.cli.*", "services.*.cli", "labeling.cli",
+              "labeling.client", "labeling.teacher_eval", "services.app", "services.client", "services.cluster",
+              "services.supervisor",
               "services.bench", "services.bench.*")),
 ]
 
