@@ -194,7 +194,7 @@ def _against_totals(fields: dict[str, FieldValue], found: dict[str, FieldValue])
     tax = total, from a template's rules or the ranking, which weighs the arithmetic): two readers
     and the sum against one is no disagreement. Trained on synthetic layouts, the model reads a real
     invoice's rate line or an item's tax as the VAT total, sure of it (ONNX Runtime's int8, as near
-    the float32 model as its calibration: 1.0), and questioned right totals on a dozen of the 45."""
+    the float32 model as its calibration: 1.0), and questioned right totals on 13 of the 45."""
     try:
         net, tax, total = (Decimal(fields[name].value) for name in TOTALS)  # type: ignore[arg-type]
     except (KeyError, InvalidOperation, TypeError):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -55,6 +57,12 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 _HIGHEST: dict[tuple[type, str], Any] = {}
 
 
+# A database not migrated yet is asked again after this long, not before every document: its
+# error costs more than the answer of a migrated one, and nothing is published without the tables.
+UNMIGRATED_RECHECK_S = 1.0
+_UNMIGRATED: weakref.WeakKeyDictionary[Engine, dict[tuple[type, str], float]] = weakref.WeakKeyDictionary()
+
+
 def highest(engine: Engine, column) -> int:  # type: ignore[no-untyped-def]
     """The largest value of an integer ``column`` (an event log's seq), 0 for none or a database not
     migrated yet. A plain connection, no ORM session: the workers ask before every document."""
@@ -62,11 +70,25 @@ def highest(engine: Engine, column) -> int:  # type: ignore[no-untyped-def]
     statement = _HIGHEST.get(key)
     if statement is None:  # built once: making a select costs more than SQLite answering it
         statement = _HIGHEST[key] = select(func.max(column))
+    missing = _UNMIGRATED.get(engine)
+    if missing and missing.get(key, 0.0) > time.monotonic():
+        return 0
     try:
         with engine.connect() as connection:
             return int(connection.execute(statement).scalar() or 0)
-    except (OperationalError, ProgrammingError):
+    except (OperationalError, ProgrammingError) as exc:
+        if not _no_table(exc):
+            # A database that is there and failed (locked, gone away): not "nothing published". The
+            # caller's infrastructure retry takes it; 0 would serve the files alone for a document.
+            raise
+        _UNMIGRATED.setdefault(engine, {})[key] = time.monotonic() + UNMIGRATED_RECHECK_S
         return 0
+
+
+def _no_table(exc: Exception) -> bool:
+    """SQLite's "no such table", PostgreSQL's undefined table (SQLSTATE 42P01)."""
+    orig = getattr(exc, "orig", exc)
+    return "no such table" in str(orig) or getattr(orig, "sqlstate", None) == "42P01"
 
 
 def upgrade(url: str, revision: str = "head") -> None:

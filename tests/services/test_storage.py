@@ -110,3 +110,36 @@ def test_done_or_ended_asks_both_in_one_query(engine) -> None:  # type: ignore[n
         crud.finish(s, document_id="d9", state="deadletter", reasons=["PDF_CORRUPT"])
     with engine.connect() as c:
         assert crud.done_or_ended(c, document_id="d9", stage="extract")
+
+
+def test_an_event_logs_revision_unmigrated_is_zero_and_asked_again_only_later(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Before every document the workers ask the template and model logs' revision: a database not
+    migrated yet answers 0 (the files alone) and is asked again after a second, not per document; a
+    database that fails is an error for the caller's retry, never "nothing published"."""
+    import pytest
+    from sqlalchemy import event
+    from sqlalchemy.exc import OperationalError
+
+    from services.storage import db
+    from services.storage.models import TemplateEventRecord
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'bare.db'}")
+    asked = []
+    event.listen(engine, "before_cursor_execute", lambda *args: asked.append(1))
+    assert db.highest(engine, TemplateEventRecord.seq) == 0 and len(asked) == 1
+    assert db.highest(engine, TemplateEventRecord.seq) == 0 and len(asked) == 1  # remembered
+    monkeypatch.setattr(db.time, "monotonic", lambda: float("inf"))
+    upgrade(f"sqlite:///{tmp_path / 'bare.db'}")
+    assert db.highest(engine, TemplateEventRecord.seq) == 0 and len(asked) == 2  # asked again, migrated now
+    from tests.conftest import fresh_postgres_database
+
+    url, drop = fresh_postgres_database()  # PostgreSQL's undefined table is "not migrated" too
+    bare = db.make_engine(url)
+    try:
+        assert db.highest(bare, TemplateEventRecord.seq) == 0
+    finally:
+        bare.dispose()
+        drop()  # type: ignore[operator]
+    down = db.make_engine("postgresql://postgres@127.0.0.1:1/none")
+    with pytest.raises(OperationalError):
+        db.highest(down, TemplateEventRecord.seq)
