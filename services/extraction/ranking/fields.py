@@ -146,6 +146,16 @@ def totals(amounts: list[Candidate]) -> Totals:
              + max(label["tax_amount"][t], 0) - 2 * (label["total_amount"][sum_] < 0)
              - (label["net_amount"][n] < 0) - (label["tax_amount"][t] < 0))
         triples.append((s, (n, t, sum_)))
+    # Zero-rated, exempt or reverse charge: the net is the total and the VAT is printed as 0, both
+    # labelled. Such a reading competes with the triples above like any other (0 % is a rate too);
+    # without it, two amounts elsewhere that happen to add up to the total (an item and the rest)
+    # were taken for net and VAT.
+    zero = next((v for v in values if v == 0), None)
+    if zero is not None and label["tax_amount"][zero] > 0:
+        exempt = [(1.0 + label["total_amount"][v] * 1.5 + label["net_amount"][v] + label["tax_amount"][zero],
+                   (v, zero, v)) for v in values
+                  if v != 0 and label["total_amount"][v] > 0 and label["net_amount"][v] > 0]
+        triples = exempt + triples
     # Several rates print a triple each, a grand total adds them up: the largest consistent one counts most.
     triples = triples[:60]
     largest = max((abs(t[2]) for _s, t in triples), default=Decimal(1)) or Decimal(1)

@@ -70,6 +70,23 @@ def test_total_beside_its_label_not_the_subtotal() -> None:
     assert fields["total_amount"].confidence > 0.9
 
 
+def test_zero_rated_totals_not_two_amounts_that_happen_to_add_up() -> None:
+    """Exempt, zero-rated or reverse charge: the net is the total and the VAT printed is 0.00.
+    An item's amount and the rest of the lines add up to the total too; the labels decide."""
+    items = [(60, 300, "Modul"), (300, 300, "3.068,00"), (60, 315, "Wechselrichter"), (300, 315, "205,00")]
+    totals = [(300, 600, "Nettobetrag"), (480, 600, "3.273,00"),
+              (300, 615, "Umsatzsteuer 0 %"), (480, 615, "0,00"),
+              (300, 630, "Rechnungsbetrag"), (480, 630, "3.273,00")]
+    fields = rank([page(*items, *totals)])
+    assert (fields["total_amount"].value, fields["net_amount"].value, fields["tax_amount"].value) == (
+        "3273.00", "3273.00", "0.00")
+    taxed = [(300, 600, "Nettobetrag"), (480, 600, "3.068,00"),  # the same items, VAT charged: unchanged
+             (300, 615, "Umsatzsteuer 6,68 %"), (480, 615, "205,00"),
+             (300, 630, "Rechnungsbetrag"), (480, 630, "3.273,00")]
+    fields = rank([page(*items, *taxed)])
+    assert (fields["net_amount"].value, fields["tax_amount"].value) == ("3068.00", "205.00")
+
+
 def test_seller_and_buyer_blocks() -> None:
     """Both parties are companies; the one under the seller's heading is the vendor."""
     fields = rank([page((60, 150, "Rechnungsempfänger"), (60, 165, "Kunden AG Mitte"), (60, 180, "Kundenstraße 15"),
