@@ -78,6 +78,10 @@ class Emit:
     reasons: list[str] = field(default_factory=list)
     persist: Callable[[Session], None] | None = None
     also: list[tuple[str, Contract]] = field(default_factory=list)
+    # A message to a terminal topic ends the document: sent only while it has not ended, and its end
+    # recorded here. False where ``persist`` moves the document on itself under a gate of its own (a
+    # review decision, applied once by its id, takes an exception to accepted).
+    ends: bool = True
 
 
 class StageAgent:
@@ -162,7 +166,7 @@ class StageAgent:
     async def _deliver(self, event: Event, emit: Emit, started: float) -> Emit:
         """Send the stage's messages and record it; the emit delivered (a dead letter in place of a
         message too large for the broker)."""
-        if emit.topic in TERMINAL_STATE and self._is_terminal(event.document_id):
+        if emit.topic in TERMINAL_STATE and emit.ends and self._is_terminal(event.document_id):
             return emit  # a redelivered terminal step: the first one already sent and recorded it
         outgoing = [(topic, encode(claims.check_in(message, self.rt.blobs)))
                     for topic, message in [*emit.also, (emit.topic, emit.message)]
@@ -204,7 +208,7 @@ class StageAgent:
     def finish(self, session: Session, event: Event, emit: Emit) -> None:
         """Record where the document ended, when this emit ends it; an exception enters the queue."""
         terminal = TERMINAL_STATE.get(emit.topic or "")
-        if not terminal:
+        if not terminal or not emit.ends:
             return
         result = emit.message if isinstance(emit.message, ValidatedDocument) else None
         vendor = vendor_of(result) if result else None

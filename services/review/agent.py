@@ -44,17 +44,9 @@ class ReviewAgent(StageAgent):
         accepted = approve(document, decision, self.rt.ruleset)
         corrections = labels(document, decision)
         return Emit(topics.ACCEPTED, accepted, outcome="accepted", also=[(topics.LABELS, x) for x in corrections],
-                    persist=lambda s: self._apply(s, decision, accepted, corrections))
+                    persist=lambda s: self._apply(s, decision, accepted, corrections), ends=False)
 
     @staticmethod
     def _apply(session: Session, decision: ReviewDecision, accepted, corrections) -> None:  # type: ignore[no-untyped-def]
         if store.apply(session, decision=decision, accepted=accepted, labels=corrections):
             metrics.TERMINAL.labels("accepted" if accepted else "rejected").inc()
-
-    def _is_terminal(self, document_id: str) -> bool:
-        return False  # the document is terminal (an exception) by definition; the gate is the decision
-
-    def finish(self, session: Session, event: Event, emit: Emit) -> None:
-        if emit.topic == topics.DEADLETTER:  # a decision about no document we know: visible, terminal
-            super().finish(session, event, emit)
-        # otherwise store.apply moved the document on

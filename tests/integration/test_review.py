@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -75,6 +76,9 @@ def test_decisions_survive_a_worker_restart_and_apply_once(tmp_path: Path) -> No
             replay = next(d for d in decisions if d.document_id == ids[0])
         # ... and one decision published a second time, as a flaky producer would.
         cluster.publish([(ids[0], encode(to_message(replay)))])
+        # ... and a decision about a document nobody knows: a dead letter of its own, once.
+        stranger = to_message(replay).model_copy(update={"decision_id": str(uuid.uuid4()), "document_id": "nobody-1"})
+        cluster.publish([("nobody-1", encode(stranger))])
 
         cluster.start_worker("w2")
         expected = {ids[0]: "accepted", ids[1]: "rejected"} | dict.fromkeys(ids[2:5], "accepted") | {
@@ -92,6 +96,8 @@ def test_decisions_survive_a_worker_restart_and_apply_once(tmp_path: Path) -> No
             assert payload["fields"]["invoice_number"]["value"] == truth["invoice_number"]
             assert payload["fields"]["invoice_number"]["source"] == "review:olga"
             assert payload["fields"]["total_amount"]["value"] == truth["total_amount"]
+        [letter] = cluster.terminal({"nobody-1"}, timeout=60, settle=2, names=(topics.DEADLETTER,))["nobody-1"]
+        assert letter.payload["reason"] == "REVIEW_UNKNOWN_DOCUMENT" and letter.payload["stage"] == "review"
         labels = cluster.terminal(approved, timeout=30, settle=2, names=(topics.LABELS,))
         assert {k: len(v) for k, v in labels.items()} == dict.fromkeys(approved, 1)
         with Session(engine) as s:
