@@ -25,6 +25,7 @@ import numpy as np
 
 # Part of the cache key: change it when the export or the quantisation changes.
 FORMAT = "int8pc1"
+KEEP = 8  # compiled models kept in the cache, the most recently made or used (about 18 MB each)
 INPUTS = ("input_ids", "bbox", "attention_mask")
 
 
@@ -74,13 +75,23 @@ def compiled(model: Any, version: str, cache: Path) -> Path:
         cache.mkdir(parents=True, exist_ok=True)
     target = cache / f"{version}.{FORMAT}.ort{onnxruntime.__version__}.onnx"
     if target.exists():
+        os.utime(target)  # used: the last to be evicted
         return target
     with tempfile.TemporaryDirectory(dir=cache, prefix=".compile-") as tmp:
         fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / "model.int8.onnx"
         export(model, fp32)
         quantise(fp32, int8)
         os.replace(int8, target)
+    _evict(cache, keep=KEEP)
     return target
+
+
+def _evict(cache: Path, keep: int) -> None:
+    """All but the ``keep`` newest compiled models (every trained version would stay otherwise). A
+    process serving an evicted one keeps it in memory; a later start compiles it again."""
+    made = sorted(cache.glob(f"*.{FORMAT}.ort*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in made[keep:]:
+        old.unlink(missing_ok=True)
 
 
 def export(model: Any, path: Path) -> None:

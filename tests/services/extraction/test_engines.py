@@ -3,6 +3,7 @@ at any batch and window size, compiled once into its cache, printing nothing."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -33,12 +34,15 @@ def _inputs(batch: int, tokens: int, seed: int) -> tuple[np.ndarray, np.ndarray,
     return ids, boxes, mask
 
 
-def test_int8_reads_as_float32_at_every_shape_compiled_once(tiny, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_int8_reads_as_float32_at_every_shape_compiled_once(tiny, tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
+                                                             monkeypatch) -> None:
+    from services.extraction.model import engines
+
     path = compiled(tiny, "tiny-1", tmp_path)
     assert path.parent == tmp_path and path.stat().st_size > 0
     assert capsys.readouterr().out == ""  # the exporter's progress never reaches stdout
-    made = path.stat().st_mtime_ns
-    assert compiled(tiny, "tiny-1", tmp_path) == path and path.stat().st_mtime_ns == made  # the cache serves it
+    monkeypatch.setattr(engines, "export", lambda *a: pytest.fail("compiled again"))
+    assert compiled(tiny, "tiny-1", tmp_path) == path  # the cache serves it
     int8, fp32 = OnnxEngine(path), TorchEngine(tiny)
     for batch, tokens in ((1, 7), (3, 40), (16, 120)):
         ids, boxes, mask = _inputs(batch, tokens, seed=tokens)
@@ -49,6 +53,13 @@ def test_int8_reads_as_float32_at_every_shape_compiled_once(tiny, tmp_path: Path
         assert np.abs(got - want)[kept].max() < 0.25 * np.abs(want).max()
 
 
-def test_another_version_is_another_file(tiny, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert compiled(tiny, "tiny-1", tmp_path) != compiled(tiny, "tiny-2", tmp_path)
+def test_another_version_is_another_file_and_the_oldest_go(tiny, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from services.extraction.model import engines
+
+    monkeypatch.setattr(engines, "KEEP", 2)
+    first, second = compiled(tiny, "tiny-1", tmp_path), compiled(tiny, "tiny-2", tmp_path)
+    assert first != second and first.exists()
+    os.utime(first, (1, 1))  # the least recently used
+    third = compiled(tiny, "tiny-3", tmp_path)
+    assert not first.exists() and second.exists() and third.exists()
     assert not list(tmp_path.glob(".compile-*"))  # no half-written compile left behind
