@@ -102,10 +102,10 @@ class LocalCluster:
             self.broker.stop()
 
     # ---- traffic
-    def publish(self, messages: list[tuple[str, bytes]]) -> None:
+    def publish(self, messages: list[tuple[str, bytes]], topic: str = topics.INCOMING) -> None:
         from services.client import publish
 
-        asyncio.run(publish(self.bootstrap, messages, lambda: None))
+        asyncio.run(publish(self.bootstrap, messages, lambda: None, topic=topic))
 
     def terminal(self, wanted: set[str], timeout: float, settle: float = 0.0,
                  names: tuple[str, ...] = topics.TERMINAL) -> dict[str, list[TerminalRecord]]:

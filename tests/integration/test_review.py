@@ -75,10 +75,10 @@ def test_decisions_survive_a_worker_restart_and_apply_once(tmp_path: Path) -> No
             assert len(decisions) == 5 and all(d.published_at for d in decisions)
             replay = next(d for d in decisions if d.document_id == ids[0])
         # ... and one decision published a second time, as a flaky producer would.
-        cluster.publish([(ids[0], encode(to_message(replay)))])
+        cluster.publish([(ids[0], encode(to_message(replay)))], topic=topics.REVIEWED)
         # ... and a decision about a document nobody knows: a dead letter of its own, once.
         stranger = to_message(replay).model_copy(update={"decision_id": str(uuid.uuid4()), "document_id": "nobody-1"})
-        cluster.publish([("nobody-1", encode(stranger))])
+        cluster.publish([("nobody-1", encode(stranger))], topic=topics.REVIEWED)
 
         cluster.start_worker("w2")
         expected = {ids[0]: "accepted", ids[1]: "rejected"} | dict.fromkeys(ids[2:5], "accepted") | {
