@@ -30,6 +30,7 @@ HEADER_FIELDS = (
     "vendor_name", "vendor_vat_id", "vendor_iban", "invoice_number", "invoice_date", "due_date",
     "purchase_order", "currency", "net_amount", "tax_amount", "total_amount",
 )
+TOTALS = ("net_amount", "tax_amount", "total_amount")  # a printed invoice's net + tax = total
 LINE_ITEM_FIELDS = ("description", "quantity", "unit_price", "amount")
 
 BBox = tuple[float, float, float, float]

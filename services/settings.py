@@ -11,6 +11,10 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "docflow"
+
+
 class Settings(BaseSettings):
     """Everything a worker, the web server or the CLI needs to know.
 
@@ -38,7 +42,7 @@ class Settings(BaseSettings):
     # core's work, scaled by processes and partitions, and idle pool threads spin on CPU.
     model_threads: int = 0
     # Compiled forms of model artifacts (the int8 ONNX files), shared by every home on the machine.
-    cache_dir: Path = Field(default_factory=lambda: default_cache_dir())
+    cache_dir: Path = Field(default_factory=default_cache_dir)
     # Candidate ranking for documents no vendor template matched (off: the model and generic rules alone).
     rank: bool = True
     # A value only the model read, for a vendor no template reads, is kept from this confidence on
@@ -115,10 +119,6 @@ class Settings(BaseSettings):
         """The broker address as Faust wants it (``kafka://host:port;...``)."""
         hosts = [h.strip() for h in self.broker.split(",") if h.strip()]
         return ";".join(h if "://" in h else f"kafka://{h}" for h in hosts)
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "docflow"
 
 
 def get_settings() -> Settings:

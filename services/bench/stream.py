@@ -177,7 +177,6 @@ def _paced(cluster: LocalCluster, docs: list[tuple[str, bytes]], rate: float) ->
 
     from aiokafka import AIOKafkaProducer
 
-
     async def send() -> dict[str, float]:
         producer = AIOKafkaProducer(bootstrap_servers=cluster.bootstrap, acks="all", max_request_size=8 << 20)
         await producer.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 
-from services.contracts import ExtractedDocument, Issue, Reason
+from services.contracts import TOTALS, ExtractedDocument, Issue, Reason
 from services.validation import en16931
 from services.validation.rules import RuleSet
 from services.vocabulary.currencies import ISO_4217
@@ -91,7 +91,7 @@ def arithmetic(doc: ExtractedDocument, rules: RuleSet) -> list[Issue]:
     a = rules.arithmetic
     if doc.einvoice is not None:
         return en16931.check(doc.einvoice, doc.line_items, a)
-    net, tax, total = (_decimal(value(doc, f)) for f in ("net_amount", "tax_amount", "total_amount"))
+    net, tax, total = (_decimal(value(doc, f)) for f in TOTALS)
     issues = []
     if a.net_plus_tax_is_total and None not in (net, tax, total) and abs(net + tax - total) > a.tolerance:  # type: ignore[operator]
         issues.append(Issue(code=Reason.TOTAL_MISMATCH, field="total_amount",

@@ -75,6 +75,14 @@ def _guess_decimal_separator(digits: str) -> str:
     return "."
 
 
+def adds_up(net: str | None, tax: str | None, total: str | None) -> bool:
+    """Normalised amounts whose net + tax is the total, exactly (False if one is missing or no amount)."""
+    try:
+        return Decimal(net) + Decimal(tax) == Decimal(total)  # type: ignore[arg-type]
+    except (InvalidOperation, TypeError):
+        return False
+
+
 def normalise_currency(raw: str, default: str | None = None) -> str:
     text = raw.strip()
     upper = text.upper()

@@ -18,13 +18,14 @@ from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from typing import Literal
 
-from services.contracts import BBox, FieldValue, Page
+from services.contracts import TOTALS, BBox, FieldValue, Page
 from services.extraction.ranking import rank
 from services.extraction.ranking.layout import PageLayout
 from services.extraction.ranking.lexicon import LEGAL_FORMS, fold
 from services.extraction.ranking.values import Candidate, find
 from services.parsing.layout import union
 from services.vocabulary.currencies import SYMBOLS
+from services.vocabulary.normalise import adds_up
 
 Verdict = Literal["printed", "implied", "absent", "contradicted"]
 # What the print says of a field counts against the XML from this confidence of its reading on.
@@ -87,10 +88,9 @@ class Print:
         """Every value's verdict. An amount the print leaves out (no VAT line on a small business's
         invoice) is implied when the other two of net, VAT and total are printed and add up with it."""
         out = {name: self.verdict(name, value) for name, value in values.items()}
-        triple = ("net_amount", "tax_amount", "total_amount")
-        if all(name in values for name in triple) and _adds_up(*(values[n] for n in triple)):
-            for name in triple:
-                others = [out[n][0] for n in triple if n != name]
+        if all(name in values for name in TOTALS) and adds_up(*(values[n] for n in TOTALS)):
+            for name in TOTALS:
+                others = [out[n][0] for n in TOTALS if n != name]
                 if out[name][0] != "printed" and others == ["printed", "printed"]:
                     out[name] = ("implied", None)
         return out
@@ -162,13 +162,6 @@ def _narrowest(layout: PageLayout, seg, value: str) -> Place:  # type: ignore[no
 def _same_amount(printed: str, value: str) -> bool:
     try:
         return abs(Decimal(printed)) == abs(Decimal(value))  # a credit note prints either sign
-    except InvalidOperation:
-        return False
-
-
-def _adds_up(net: str, tax: str, total: str) -> bool:
-    try:
-        return Decimal(net) + Decimal(tax) == Decimal(total)
     except InvalidOperation:
         return False
 
