@@ -4,6 +4,8 @@ workers dead-lettered as POISON."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -15,7 +17,7 @@ from services.reconcile import store
 from services.reconcile.logic import Unfinished
 from services.reconcile.service import send
 from services.settings import Settings
-from services.storage import audit
+from services.storage import audit, crud
 from services.storage.db import make_engine, session_scope
 from services.storage.models import AuditEntry, Document, DocumentState
 
@@ -40,16 +42,21 @@ def settle_crashes(settings: Settings, bootstrap: str) -> dict[str, str]:
                 doc = s.get(Document, crash.document_id)
             log.warning("a worker died holding a document", document_id=crash.document_id, stage=crash.stage,
                         crashes=count)
-            if count < settings.max_crashes or doc is None or doc.state in DocumentState.TERMINAL:
+            if count < settings.max_crashes or (doc is not None and doc.state in DocumentState.TERMINAL):
                 outcome[crash.document_id] = f"crash {count}"
                 continue
+            # No row yet: the worker died before intake had registered it (its envelope, say); the
+            # event is still in the topic, and the row written here stops the next worker at it.
+            unfinished = (Unfinished(doc.document_id, doc.state, doc.blob_uri, True, doc.updated_at, 0) if doc
+                          else Unfinished(crash.document_id, DocumentState.RECEIVED, None, False, datetime.now(UTC), 0))
             letter = store.dead_letter(
-                Unfinished(doc.document_id, doc.state, doc.blob_uri, True, doc.updated_at, 0), Reason.POISON,
+                unfinished, Reason.POISON,
                 f"{count} workers died while it was in hand (last in {crash.stage}): it is not given to another",
-                doc.filename)
+                doc.filename if doc else None)
             letter.stage = crash.stage or letter.stage
             send(bootstrap, [(letter.topic, letter.document_id, encode(letter))])
             with session_scope(engine) as s:
+                crud.ensure_document(s, document_id=crash.document_id)
                 store.end(s, letter)
             outcome[crash.document_id] = "poison"
     finally:
