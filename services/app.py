@@ -5,21 +5,15 @@ from __future__ import annotations
 import faust
 
 from labeling.agent import TeachAgent
-from services.detection.agent import DetectAgent
-from services.extraction.agent import ExtractAgent
-from services.intake.agent import IntakeAgent
 from services.kafka import App
 from services.review.agent import ReviewAgent
 from services.runtime import Runtime
 from services.settings import Settings
-from services.validation.agent import ValidateAgent
+from services.stages import PATH
+from services.transport import ChainAgent, PathAgent
 
-# The document path, in order.
-AGENTS = (
-    IntakeAgent,    # documents.incoming   -> documents.parsed   (intake + parse)
-    DetectAgent,    # documents.parsed     -> documents.classified
-    ExtractAgent,   # documents.classified -> documents.extracted
-    ValidateAgent,  # documents.extracted  -> documents.accepted | documents.exceptions
+# Beside the document path (services/stages.PATH):
+SIDE = (
     ReviewAgent,    # documents.reviewed   -> documents.accepted (+ labels) | rejected
     TeachAgent,     # documents.classified -> labels + a template, from a hybrid invoice of an unknown vendor
 )
@@ -47,6 +41,11 @@ def create_app(settings: Settings) -> faust.App:
     rt.extraction  # noqa: B018
     rt.ruleset  # noqa: B018
     engine = rt.engine
-    for agent in AGENTS:
+    if settings.topology == "chain":  # documents.incoming -> every stage -> a terminal topic
+        ChainAgent(app, rt, engine).register()
+    else:  # documents.incoming -> parsed -> classified -> extracted -> a terminal topic, a hop each
+        for stage in PATH:
+            PathAgent(app, rt, engine, stage).register()
+    for agent in SIDE:
         agent(app, rt, engine).register()
     return app

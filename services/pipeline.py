@@ -1,4 +1,4 @@
-"""The document path composed in-process: the same stage functions the agents call.
+"""The document path in-process: the same list of stages, walked by the same loop, as a worker's.
 
 ``docflow extract`` and the benchmarks run this; what they measure is what production runs.
 """
@@ -6,8 +6,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
+from services import topics
 from services.contracts import (
     AcceptedDocument,
     ClassifiedDocument,
@@ -17,20 +18,12 @@ from services.contracts import (
     IncomingDocument,
     Reason,
 )
-from services.detection.logic import STAGE as DETECT
-from services.detection.logic import detect
-from services.errors import UnreadableDocument
 from services.extraction.logic import STAGE as EXTRACT
-from services.extraction.logic import extract
 from services.ids import assign_document_id
-from services.intake.logic import STAGE as INTAKE
-from services.intake.logic import Limits, intake
-from services.parsing.logic import STAGE as PARSE
-from services.parsing.logic import parse
+from services.intake.logic import Limits
 from services.parsing.sandbox import ParseSandbox
 from services.runtime import Runtime
-from services.validation.logic import STAGE as VALIDATE
-from services.validation.logic import validate
+from services.stages import Emit, Env, Event, Stage, parser, run_path
 
 Terminal = AcceptedDocument | ExceptionDocument | DeadLetter
 
@@ -58,38 +51,23 @@ class Outcome:
 def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None,
         extracted_hook: Callable[[ClassifiedDocument, ExtractedDocument], None] | None = None,
         sandbox: ParseSandbox | None = None) -> Outcome:
-    """intake -> parse -> detect -> extract -> validate, for one envelope. ``extracted_hook`` sees
-    each document as extraction left it (what a side consumer of the stream would see); with a
+    """The document path (services/stages.PATH) for one envelope, no records kept. ``extracted_hook``
+    sees each document as extraction left it (what a side consumer of the stream would see); with a
     ``sandbox``, parsing runs in it under its budgets, as in the workers."""
-    document_id = assign_document_id(envelope, None, b"")
-    stage = INTAKE
-    try:
-        ref = intake(envelope, document_id, blobs=rt.blobs, limits=limits or rt.limits)
-        stage = PARSE
-        data = rt.blobs.get(ref.blob_uri)
-        pages, words = rt.settings.max_pages, rt.settings.max_words_per_page
-        parsed = (sandbox.parse(data, ref, max_pages=pages, max_words=words).document if sandbox
-                  else parse(data, ref, max_pages=pages, max_words=words))
-        stage = DETECT
-        rt.refresh_templates()
-        classified = ClassifiedDocument(**dict(parsed), detection=detect(parsed, rt.templates))
-        stage = EXTRACT
-        rt.refresh_models()
-        extracted = extract(classified, replace(rt.extraction, model=rt.models.choose(document_id).model))
-        if extracted_hook is not None:
-            extracted_hook(classified, extracted)
-        stage = VALIDATE
-        return Outcome(document_id, validate(extracted, rt.ruleset))
-    except UnreadableDocument as exc:
-        return _dead(document_id, envelope, stage, exc.reason, exc.message)
-    except Exception as exc:  # as in the agents: a bug dead-letters the document, it does not stop the run
-        return _dead(document_id, envelope, stage, Reason.INTERNAL_ERROR, f"{type(exc).__name__} in {stage}")
+    event = Event(key=None, raw=b"", document_id=assign_document_id(envelope, None, b""), filename=envelope.filename)
+
+    def tap(stage: Stage, message: object, emit: Emit) -> None:
+        if stage.name == EXTRACT and extracted_hook is not None and isinstance(emit.message, ExtractedDocument):
+            extracted_hook(message, emit.message)  # type: ignore[arg-type]
+
+    done = run_path(envelope, event, Env(rt, parser(rt, sandbox), limits=limits), _dead, tap=tap)
+    return Outcome(event.document_id, done[-1][1].message)  # type: ignore[arg-type]
 
 
-def _dead(document_id: str, envelope: IncomingDocument, stage: str, reason: Reason, message: str) -> Outcome:
-    return Outcome(document_id, DeadLetter(
-        document_id=document_id, stage=stage, reason=reason, message=message, source_topic="in-process",
-        filename=envelope.filename,
+def _dead(event: Event, stage: str, reason: Reason, message: str) -> Emit:
+    return Emit(topics.DEADLETTER, DeadLetter(
+        document_id=event.document_id, stage=stage, reason=reason, message=message, source_topic="in-process",
+        filename=event.filename,
     ))
 
 

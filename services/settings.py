@@ -60,6 +60,11 @@ class Settings(BaseSettings):
 
     app_id: str = "docflow"
     partitions: int = 4
+    # How a worker's agents walk the document path (services/transport.py). "chain": one agent reads
+    # documents.incoming and runs every stage in that event, still sending each stage's message to
+    # its topic; "stages": an agent per stage, each reading the topic before it (a stage can then
+    # scale apart from the others). Every worker of one app id must use the same.
+    topology: str = Field(default="chain", pattern="^(chain|stages)$")
     workers: int = 1
     http_host: str = "127.0.0.1"
     http_port: int = 8080

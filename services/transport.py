@@ -1,12 +1,14 @@
-"""The thin Faust edge around the stage functions: decode, gate, call, send, record.
+"""The thin Faust edge around the stages (services/stages.py): decode, gate, call, send, record.
 
-Per event, a ``StageAgent``:
+Per event, an agent:
 1. decodes the payload with its topic's contract (a broken one is dead-lettered);
-2. skips the event when the database says this stage already ran for the document
+2. skips the event when the database says its work was already done for the document
    (a re-delivery after a crash or rebalance is never processed twice);
-3. calls the stage's pure function (CPU-bound ones in a thread, so heartbeats go on);
-4. sends the result and waits for the broker to acknowledge it;
-5. records the transition, and the terminal state where there is one, idempotently.
+3. calls the steps (CPU-bound ones in a thread, so heartbeats go on): one stage (``PathAgent``,
+   the ``stages`` topology), or the whole path in one event (``ChainAgent``, ``chain``, the default);
+4. sends every step's message and waits for the broker to acknowledge them;
+5. records each stage's transition, and the terminal state where there is one, idempotently, in
+   one transaction (``_deliver``: the one place a stage is recorded).
 
 A document error becomes a dead-letter message with its reason; it never escapes the
 loop, where Faust would ack the event and lose the document. An infrastructure error
@@ -18,11 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import faust
@@ -33,14 +36,15 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from services import topics
-from services.codec import C, decode, encode
-from services.contracts import Contract, DeadLetter, Reason, ValidatedDocument, vendor_of
-from services.errors import UnreadableDocument
+from services.codec import decode, encode
+from services.contracts import Contract, DeadLetter, IncomingDocument, Reason, ValidatedDocument, vendor_of
 from services.ids import assign_document_id
 from services.inflight import Ledger
 from services.log_setup import get_logger
 from services.monitoring import metrics
+from services.parsing.sandbox import ParseSandbox
 from services.runtime import Runtime
+from services.stages import PATH, Emit, Env, Event, Stage, failure, parser, run_path
 from services.storage import claims, crud
 from services.storage.db import session_scope
 from services.storage.models import DocumentState
@@ -48,6 +52,8 @@ from services.storage.models import DocumentState
 INFRA_RETRIES = 8
 SIZE_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
 EXIT_INFRA_DOWN = 75
+# Errors that are not the document's: retried, then the worker stops without committing the offset.
+INFRASTRUCTURE = (OperationalError, ConnectionError, KafkaError)
 
 TERMINAL_STATE = {
     topics.ACCEPTED: DocumentState.ACCEPTED,
@@ -56,47 +62,24 @@ TERMINAL_STATE = {
 }
 
 
-@dataclass
-class Event:
-    """What the edge knows about the event in hand, filled in as the stage learns it."""
-
-    key: bytes | None
-    raw: bytes
-    document_id: str
-    filename: str | None = None
-    original_uri: str | None = None
-
-
-@dataclass
-class Emit:
-    """A stage's result: the messages to send (``also`` first, then ``topic``; a stage may have
-    nothing to send), and what to write once the broker has them."""
-
-    topic: str | None
-    message: Contract | None
-    outcome: str = "ok"
-    reasons: list[str] = field(default_factory=list)
-    persist: Callable[[Session], None] | None = None
-    also: list[tuple[str, Contract]] = field(default_factory=list)
-    # A message to a terminal topic ends the document: sent only while it has not ended, and its end
-    # recorded here. False where ``persist`` moves the document on itself under a gate of its own (a
-    # review decision, applied once by its id, takes an exception to accepted).
-    ends: bool = True
-
-
 class StageAgent:
     stage: str
     source_topic: str
-    # Stages a re-delivery must find done to be skipped (intake+parse run as one agent).
+    # What a re-delivery must find done to be skipped (the chain: its last stage).
     done_marker: str
 
     def __init__(self, app: faust.App, rt: Runtime, engine: Engine):
         self.app, self.rt, self.engine = app, rt, engine
         self.ledger = Ledger(rt.settings.home)
 
-    # ---- to implement per stage
+    # ---- to implement per agent: one step (``process``), or several (``steps``)
     async def process(self, event: Event) -> Emit | None:
         raise NotImplementedError
+
+    async def steps(self, event: Event) -> list[tuple[str, Emit]] | None:
+        """The stages this event went through and what each emits; None to skip the event."""
+        emit = await self.process(event)
+        return None if emit is None else [(self.stage, emit)]
 
     # ---- the edge
     def register(self) -> None:
@@ -110,15 +93,21 @@ class StageAgent:
         loop.__qualname__ = loop.__name__
         self.app.agent(source, name=f"docflow.{self.stage}")(loop)
 
-    def begin(self, event: Event, model: type[C]) -> C | None:
-        """Decode a document message with its contract; None when this stage already ran for it."""
+    def begin(self, event: Event, model: type[Contract]) -> Any:
+        """Decode a message with its contract; None when the work was already done for its document.
+        An envelope (documents.incoming) is given its document id here; a later stage's message
+        carries it, and its pages are checked out of the blob store."""
         message = decode(model, event.raw)
+        if isinstance(message, IncomingDocument):
+            event.document_id = assign_document_id(message, event.key, event.raw)
+            event.filename = message.filename
+            return None if self.already_done(event.document_id) else message
         event.document_id, event.original_uri = message.doc.document_id, message.doc.blob_uri  # type: ignore[attr-defined]
         return None if self.already_done(event.document_id) else claims.check_out(message, self.rt.blobs)
 
     def already_done(self, document_id: str) -> bool:
-        """This stage ran for the document, or the document already ended (a dead letter the
-        reconciler gave up on, say): either way the event is skipped."""
+        """This agent's work was done for the document, or the document already ended (a dead
+        letter the reconciler gave up on, say): either way the event is skipped."""
         with self.engine.connect() as connection:
             return crud.done_or_ended(connection, document_id=document_id, stage=self.done_marker)
 
@@ -129,28 +118,36 @@ class StageAgent:
         HELD.set((self.ledger, event, self.stage))
         log = get_logger(stage=self.stage)
         try:
-            emit = await self._with_retries(self._process_or_dead_letter, event)
-            if emit is None:
+            done = await self._with_retries(self._steps_or_dead_letter, event)
+            if done is None:
                 metrics.MESSAGES.labels(self.stage, "skipped").inc()
                 log.info("redelivery skipped", document_id=event.document_id)
                 return
-            emit = await self._with_retries(self._deliver, event, emit, started)
-            metrics.MESSAGES.labels(self.stage, emit.outcome).inc()
-            log.info("stage done", document_id=event.document_id, outcome=emit.outcome,
-                     reasons=emit.reasons or None, ms=round((time.perf_counter() - started) * 1000, 1))
+            done = await self._with_retries(self._deliver, event, done, started)
+            for stage, emit in done:
+                metrics.MESSAGES.labels(stage, emit.outcome).inc()
+                ms = (emit.seconds if emit.seconds is not None else time.perf_counter() - started) * 1000
+                log.info("stage done", stage=stage, document_id=event.document_id, outcome=emit.outcome,
+                         reasons=emit.reasons or None, ms=round(ms, 1))
+                if emit.seconds is not None:
+                    metrics.SECONDS.labels(stage).observe(emit.seconds)
         finally:
-            metrics.SECONDS.labels(self.stage).observe(time.perf_counter() - started)
+            if self.stage != CHAIN:
+                metrics.SECONDS.labels(self.stage).observe(time.perf_counter() - started)
 
-    async def _process_or_dead_letter(self, event: Event) -> Emit | None:
+    async def _steps_or_dead_letter(self, event: Event) -> list[tuple[str, Emit]] | None:
         try:
-            return await self.process(event)
-        except UnreadableDocument as exc:
-            return self.dead_letter(event, exc.reason, exc.message, stage=exc.stage or self.stage)
-        except (OperationalError, ConnectionError, KafkaError):
+            return await self.steps(event)
+        except INFRASTRUCTURE:
             raise
         except Exception as exc:  # a bug must not lose the document: dead-letter it, with its type
-            get_logger(stage=self.stage, document_id=event.document_id).exception("stage failed")
-            return self.dead_letter(event, Reason.INTERNAL_ERROR, f"{type(exc).__name__} in {self.stage}")
+            stage, reason, message = failure(exc, self.stage)
+            return [(self.stage, self._failed(event, stage, reason, message))]
+
+    def _failed(self, event: Event, stage: str, reason: Reason, message: str) -> Emit:
+        if reason == Reason.INTERNAL_ERROR:
+            get_logger(stage=stage, document_id=event.document_id).exception("stage failed")
+        return self.dead_letter(event, reason, message, stage=stage)
 
     def dead_letter(self, event: Event, reason: Reason, message: str, *, stage: str = "") -> Emit:
         stage = stage or self.stage
@@ -163,47 +160,71 @@ class StageAgent:
         )
         return Emit(topics.DEADLETTER, letter, outcome="deadletter", reasons=[str(reason)])
 
-    async def _deliver(self, event: Event, emit: Emit, started: float) -> Emit:
-        """Send the stage's messages and record it; the emit delivered (a dead letter in place of a
-        message too large for the broker)."""
-        if emit.topic in TERMINAL_STATE and emit.ends and self._is_terminal(event.document_id):
-            return emit  # a redelivered terminal step: the first one already sent and recorded it
-        outgoing = [(topic, encode(claims.check_in(message, self.rt.blobs)))
-                    for topic, message in [*emit.also, (emit.topic, emit.message)]
-                    if topic is not None and message is not None]
-        too_large = next(((t, len(d)) for t, d in outgoing if len(d) > self.rt.settings.max_message_bytes), None)
-        if too_large is not None and emit.topic != topics.DEADLETTER:
+    async def _deliver(self, event: Event, done: list[tuple[str, Emit]], started: float) -> list[tuple[str, Emit]]:
+        """Send every step's messages and record the steps; what was delivered (a dead letter in
+        place of a message too large for the broker, and of what would have followed it).
+
+        The steps before the last are recorded before the last one's message is sent: between a
+        terminal message sent and its record written, a crash repeats that message on redelivery,
+        and that window stays one small transaction however many steps the event ran."""
+        last = done[-1][1]
+        if last.topic in TERMINAL_STATE and last.ends and self._is_terminal(event.document_id):
+            return done  # a redelivered terminal step: the first one already sent and recorded it
+        outgoing = self._outgoing(done)
+        too_large = next(((n, t, len(d)) for n, t, d in outgoing if len(d) > self.rt.settings.max_message_bytes), None)
+        if too_large is not None and too_large[1] != topics.DEADLETTER:
             # Checked before anything is sent: no half of a result reaches the broker.
-            emit = self._too_large(event, *too_large)
-            outgoing = [(topics.DEADLETTER, encode(emit.message))]  # type: ignore[arg-type]
-        for topic, data in outgoing:
+            n, topic, size = too_large
+            done = [*done[:n], (done[n][0], self._too_large(event, topic, size, done[n][0]))]
+            outgoing = self._outgoing(done)
+        recorded = 0  # steps recorded so far
+        for n, topic, data in outgoing:
+            if n == len(done) - 1 and recorded < n:
+                self._record(event, done[:n], started, ends=False)
+                recorded = n
             try:
                 await self.app.producer.send_and_wait(topic, event.document_id.encode(), data, None, None, None)
             except ProducerSendError as exc:  # Faust wraps every KafkaError of a send in this
                 if not isinstance(exc.__cause__, SIZE_ERRORS) or topic == topics.DEADLETTER:
                     raise
                 # The broker's own limit is lower than ours: the same verdict.
-                emit = self._too_large(event, topic, len(data))
+                emit = self._too_large(event, topic, len(data), done[n][0])
+                done = [*done[:n], (done[n][0], emit)]
                 await self.app.producer.send_and_wait(topics.DEADLETTER, event.document_id.encode(),
                                                       encode(emit.message), None, None, None)  # type: ignore[arg-type]
                 break
+        self._record(event, done[recorded:], started)
+        return done
+
+    def _outgoing(self, done: list[tuple[str, Emit]]) -> list[tuple[int, str, bytes]]:
+        """(step, topic, bytes) of every message to send, pages claim-checked into the blob store."""
+        return [(n, topic, encode(claims.check_in(message, self.rt.blobs)))
+                for n, (_, emit) in enumerate(done)
+                for topic, message in [*emit.also, (emit.topic, emit.message)]
+                if topic is not None and message is not None]
+
+    def _record(self, event: Event, done: list[tuple[str, Emit]], started: float, *, ends: bool = True) -> None:
+        """Each step's transition and what it writes, then (``ends``) where the document ended: one
+        transaction."""
         with session_scope(self.engine) as s:
             crud.ensure_document(s, document_id=event.document_id, filename=event.filename or "")
-            if emit.persist:
-                emit.persist(s)
-            crud.record_transition(
-                s, document_id=event.document_id, stage=self.stage, outcome=emit.outcome,
-                reason=emit.reasons[0] if emit.reasons else None,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                cpu_ms=round((CPU.get() or [0.0])[0] * 1000, 2),
-            )
-            self.finish(s, event, emit)
-        return emit
+            for stage, emit in done:
+                seconds = emit.seconds if emit.seconds is not None else time.perf_counter() - started
+                cpu_s = emit.cpu_s if emit.cpu_s is not None else (CPU.get() or [0.0])[0]
+                crud.record_transition(
+                    s, document_id=event.document_id, stage=stage, outcome=emit.outcome,
+                    reason=emit.reasons[0] if emit.reasons else None,
+                    duration_ms=round(seconds * 1000, 2), cpu_ms=round(cpu_s * 1000, 2),
+                )
+                if emit.persist:
+                    emit.persist(s)
+            if ends and done:
+                self.finish(s, event, done[-1][1])
 
-    def _too_large(self, event: Event, topic: str, size: int) -> Emit:
+    def _too_large(self, event: Event, topic: str, size: int, stage: str) -> Emit:
         return self.dead_letter(event, Reason.MESSAGE_TOO_LARGE,
                                 f"the {topic} message would be {size} bytes, over the broker's limit "
-                                f"of {self.rt.settings.max_message_bytes}")
+                                f"of {self.rt.settings.max_message_bytes}", stage=stage)
 
     def finish(self, session: Session, event: Event, emit: Emit) -> None:
         """Record where the document ended, when this emit ends it; an exception enters the queue."""
@@ -241,6 +262,68 @@ class StageAgent:
         os._exit(EXIT_INFRA_DOWN)
 
 
+class _PathAgents(StageAgent):
+    """What the agents of the document path share: the steps' environment, with this worker's
+    database and its parse sandbox (when budgets are set)."""
+
+    @cached_property
+    def env(self) -> Env:
+        settings = self.rt.settings
+        sandbox = None
+        if settings.parse_timeout_s > 0 or settings.parse_memory_mb > 0:
+            sandbox = ParseSandbox(timeout_s=settings.parse_timeout_s or float("inf"),
+                                   memory_mb=settings.parse_memory_mb)
+        return Env(self.rt, parser(self.rt, sandbox), engine=self.engine)
+
+
+class PathAgent(_PathAgents):
+    """One stage of the path, reading its own topic (the ``stages`` topology: a stage per agent,
+    each hop through the broker)."""
+
+    def __init__(self, app: faust.App, rt: Runtime, engine: Engine, stage: Stage):
+        super().__init__(app, rt, engine)
+        self.path_stage = stage
+        self.stage, self.source_topic, self.done_marker = stage.name, stage.source, stage.name
+
+    async def process(self, event: Event) -> Emit | None:
+        message = self.begin(event, self.path_stage.contract)
+        if message is None:
+            return None
+        stage = self.path_stage
+        emit = (await in_thread(stage.step, message, event, self.env) if stage.threaded
+                else stage.step(message, event, self.env))
+        add_cpu(emit.child_cpu_s)
+        return emit
+
+
+CHAIN = "path"
+
+
+class ChainAgent(_PathAgents):
+    """The whole path in one event of documents.incoming (the ``chain`` topology, the default):
+    the loop ``docflow extract`` runs, the document held in the crash ledger throughout and each
+    stage recorded as its own transition, every stage's message still sent to its topic for whoever reads it there (the
+    e-invoice teacher reads documents.classified). A re-delivery is skipped once the document has
+    ended or its last stage ran; before that, the path runs again from the start (each stage's
+    records are written once, whatever runs them twice)."""
+
+    stage = CHAIN
+    source_topic = topics.INCOMING
+    done_marker = PATH[-1].name
+
+    async def steps(self, event: Event) -> list[tuple[str, Emit]] | None:
+        envelope = self.begin(event, IncomingDocument)
+        if envelope is None:
+            return None
+        return await in_thread(self._walk, envelope, event, ledger=False)  # type: ignore[no-any-return]
+
+    def _walk(self, envelope: IncomingDocument, event: Event) -> list[tuple[str, Emit]]:
+        """The path, the document held in the crash ledger from its first stage to its last (a
+        worker that dies between two stages died with it in hand too)."""
+        with self.ledger.holding(event.document_id, PATH[0].name) as at:
+            return run_path(envelope, event, self.env, self._failed, infrastructure=INFRASTRUCTURE, at=at)
+
+
 # CPU seconds the event in hand has spent in worker threads (set per event by ``handle``).
 CPU: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("docflow_cpu", default=None)
 
@@ -250,21 +333,25 @@ CPU: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar("docflo
 HELD: contextvars.ContextVar[tuple[Ledger, Event, str] | None] = contextvars.ContextVar("docflow_held", default=None)
 
 
-def _timed(held: tuple[Ledger, Event, str] | None, fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
+def _timed(held: tuple[Ledger, Event, str] | None, fn: Callable[..., Any], *args: Any,
+           **kwargs: Any) -> tuple[Any, float]:
     started = time.thread_time()
     if held is None:
-        result = fn(*args)
+        result = fn(*args, **kwargs)
     else:
         ledger, event, stage = held
         with ledger.holding(event.document_id, stage):
-            result = fn(*args)
+            result = fn(*args, **kwargs)
     return result, time.thread_time() - started
 
 
-async def in_thread(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run CPU-bound stage work off the event loop thread so heartbeats and fetches go on; the
-    thread's CPU time is added to the event's (the cost per document)."""
-    result, spent = await asyncio.get_running_loop().run_in_executor(None, _timed, HELD.get(), fn, *args)
+async def in_thread(fn: Callable[..., Any], *args: Any, ledger: bool = True, **kwargs: Any) -> Any:
+    """Run CPU-bound stage work off the event loop thread so heartbeats and fetches go on, held in
+    the crash ledger (``ledger=False``: ``fn`` holds its own parts); the thread's CPU time is added
+    to the event's (the cost per document)."""
+    held = HELD.get() if ledger else None
+    result, spent = await asyncio.get_running_loop().run_in_executor(
+        None, functools.partial(_timed, held, fn, *args, **kwargs))
     add_cpu(spent)
     return result
 

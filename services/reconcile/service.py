@@ -35,8 +35,11 @@ from services.storage.blobs import BlobStore
 from services.storage.db import make_engine, session_scope
 from services.storage.models import Document
 
-# The topics a document travels between stages; lag on any of them means work is still queued.
-STREAM_TOPICS = (topics.INCOMING, topics.PARSED, topics.CLASSIFIED, topics.EXTRACTED)
+# The topics the workers read a document from, by topology; lag on any of them means work is still
+# queued. Chained, a worker reads documents.incoming alone: the stages' topics are sent to, read by
+# no agent of the path (lag there would never end).
+STREAM_TOPICS = {"chain": (topics.INCOMING,),
+                 "stages": (topics.INCOMING, topics.PARSED, topics.CLASSIFIED, topics.EXTRACTED)}
 
 
 @dataclass
@@ -63,7 +66,7 @@ def send(bootstrap: str, messages: list[tuple[str, str, bytes]]) -> None:
     asyncio.run(go())
 
 
-def stream_lag(bootstrap: str, group: str, names: tuple[str, ...] = STREAM_TOPICS) -> int:
+def stream_lag(bootstrap: str, group: str, names: tuple[str, ...]) -> int:
     """Messages published to the stage topics and not yet committed by the workers' group."""
     async def go() -> int:
         from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -157,7 +160,7 @@ def reconcile_once(settings: Settings, bootstrap: str, engine: Engine, blobs: Bl
         docs = store.unfinished(s, blobs, before=before)
     if not docs:
         return Report()
-    if stream_lag(bootstrap, settings.app_id) > 0:
+    if stream_lag(bootstrap, settings.app_id, STREAM_TOPICS[settings.topology]) > 0:
         return Report(deferred=len(docs))
     report = settle(engine, bootstrap, blobs, docs, max_redrives=settings.max_redrives, actor=actor)
     _log(report, actor)

@@ -15,9 +15,10 @@ from services.contracts import Reason, ReviewDecision, ValidatedDocument
 from services.monitoring import metrics
 from services.review import store
 from services.review.logic import STAGE, approve, labels
+from services.stages import Emit, Event
 from services.storage.db import session_scope
 from services.storage.models import Document
-from services.transport import Emit, Event, StageAgent
+from services.transport import StageAgent
 
 
 class ReviewAgent(StageAgent):

@@ -57,14 +57,17 @@ def corpus() -> tuple[list[tuple[str, bytes]], dict[str, tuple[str, str | None]]
     return messages, expected, pdfs
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+# The database, and how the workers walk the path: the whole path per event (the default), or an
+# agent per stage, each hop through the broker.
+@pytest.fixture(params=["sqlite-chain", "sqlite-stages", pytest.param("postgres-chain", marks=pytest.mark.postgres)])
 def cluster(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
     drop = None
-    if request.param == "sqlite":
+    database, topology = request.param.split("-")
+    if database == "sqlite":
         url = f"sqlite:///{tmp_path / 'docflow.db'}"
     else:
         url, drop = fresh_postgres_database()
-    c = LocalCluster(tmp_path / "home", url, partitions=4, env=WORKER_ENV).start()
+    c = LocalCluster(tmp_path / "home", url, partitions=4, env=WORKER_ENV | {"DOCFLOW_TOPOLOGY": topology}).start()
     try:
         yield c
     finally:

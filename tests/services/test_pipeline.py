@@ -60,12 +60,12 @@ def test_unreadable_file_reports_deadletter(tmp_path: Path) -> None:
 
 def test_a_bug_dead_letters_in_process_too(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """As in the agents, an unexpected error becomes INTERNAL_ERROR with its stage, not a crash."""
-    import services.pipeline as pipeline
+    import services.stages as stages
 
     def broken(*args: object) -> None:
         raise ZeroDivisionError
 
-    monkeypatch.setattr(pipeline, "detect", broken)
+    monkeypatch.setattr(stages, "detect", broken)
     report = extract_json(golden_pdf("northwind"), {"DOCFLOW_HOME": str(tmp_path)})
     assert report["state"] == "deadletter" and report["reasons"] == ["INTERNAL_ERROR"]
     assert report["validation"]["issues"][0]["message"] == "ZeroDivisionError in detect"

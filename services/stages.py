@@ -1,0 +1,293 @@
+"""The document path as one list of stages, each a step with one signature.
+
+A step takes the message its stage reads, the event it belongs to and the environment, and answers
+an ``Emit``: the message for the next topic (or a terminal one) and what to write once the broker
+has it. ``run_path`` walks the list; ``docflow extract`` (services/pipeline.py) and a worker's
+chained agent run it, and a worker in the ``stages`` topology gives each stage an agent of its own
+(services/transport.py). Whichever runs it, a document meets the same functions in the same order.
+
+Each step calls its stage's pure logic and adds only what the stream needs around it: the duplicate
+checks (with a database), the state the document reaches, the monitors' rows.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from services import topics
+from services.contracts import (
+    AcceptedDocument,
+    ClassifiedDocument,
+    Contract,
+    DocumentRef,
+    ExceptionDocument,
+    ExtractedDocument,
+    IncomingDocument,
+    Issue,
+    ParsedDocument,
+    Reason,
+    Validation,
+)
+from services.contracts import Detection as _Detection
+from services.detection.logic import STAGE as DETECT
+from services.detection.logic import detect
+from services.errors import UnreadableDocument
+from services.extraction.logic import STAGE as EXTRACT
+from services.extraction.logic import extract
+from services.intake.logic import STAGE as INTAKE
+from services.intake.logic import Limits, intake
+from services.models.shadow import read_in_shadow
+from services.monitoring import store as monitoring
+from services.monitoring.features import observe
+from services.parsing.logic import STAGE as PARSE
+from services.parsing.logic import parse
+from services.parsing.sandbox import ParseSandbox
+from services.runtime import Runtime
+from services.storage import crud
+from services.storage.db import session_scope
+from services.storage.models import DocumentState
+from services.validation.logic import STAGE as VALIDATE
+from services.validation.logic import duplicate, invoice_key, validate
+
+# Where a document ends, by the topic its last message goes to.
+TERMINAL = (topics.ACCEPTED, topics.EXCEPTIONS, topics.DEADLETTER)
+
+
+@dataclass
+class Event:
+    """What is known about the document in hand, filled in as its stages learn it."""
+
+    key: bytes | None
+    raw: bytes
+    document_id: str
+    filename: str | None = None
+    original_uri: str | None = None
+
+
+@dataclass
+class Emit:
+    """A step's result: the messages to send (``also`` first, then ``topic``; a step may have
+    nothing to send), and what to write once the broker has them."""
+
+    topic: str | None
+    message: Contract | None
+    outcome: str = "ok"
+    reasons: list[str] = field(default_factory=list)
+    persist: Callable[[Session], None] | None = None
+    also: list[tuple[str, Contract]] = field(default_factory=list)
+    # A message to a terminal topic ends the document: sent only while it has not ended, and its end
+    # recorded here. False where ``persist`` moves the document on itself under a gate of its own (a
+    # review decision, applied once by its id, takes an exception to accepted).
+    ends: bool = True
+    # CPU seconds spent outside this thread (the parse sandbox's child), and, where a chain of steps
+    # ran in one event, this step's own CPU and wall seconds (else the event's are recorded).
+    child_cpu_s: float = 0.0
+    cpu_s: float | None = None
+    seconds: float | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return self.topic in TERMINAL or (self.topic is None and self.message is None)
+
+
+@dataclass(frozen=True)
+class Env:
+    """What every step may use besides its message: the runtime, the parser (in the sandbox, in a
+    worker) and ``engine``, the database the stream keeps its records in; None in-process, where no
+    records are kept and no duplicate is looked for (``docflow extract`` reads files, it does not
+    book them)."""
+
+    rt: Runtime
+    parser: Callable[[bytes, DocumentRef], tuple[ParsedDocument, float]]
+    engine: Engine | None = None
+    limits: Limits | None = None  # intake's, where they are not the settings' (a local file has no inline limit)
+
+
+def parser(rt: Runtime, sandbox: ParseSandbox | None) -> Callable[[bytes, DocumentRef], tuple[ParsedDocument, float]]:
+    """The parse with the settings' page and word limits, in ``sandbox`` when given; each answers
+    the document and the CPU seconds its child spent."""
+    pages, words = rt.settings.max_pages, rt.settings.max_words_per_page
+
+    def direct(data: bytes, ref: DocumentRef) -> tuple[ParsedDocument, float]:
+        return parse(data, ref, max_pages=pages, max_words=words), 0.0
+
+    def sandboxed(data: bytes, ref: DocumentRef) -> tuple[ParsedDocument, float]:
+        done = sandbox.parse(data, ref, max_pages=pages, max_words=words)  # type: ignore[union-attr]
+        from services.monitoring import metrics
+
+        metrics.PARSE_PEAK_MB.set(done.peak_mb)
+        return done.document, done.cpu_s
+
+    return direct if sandbox is None else sandboxed
+
+
+Step = Callable[[Any, Event, Env], Emit]
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the path: the transition it records, the topic its own agent reads and the
+    contract of what is there, and its step. ``threaded``: its CPU-bound work runs off the event
+    loop (a worker's heartbeats and fetches go on)."""
+
+    name: str
+    source: str
+    contract: type[Contract]
+    step: Step
+    threaded: bool = False
+
+
+# ---------------------------------------------------------------- the steps
+
+
+def intake_and_parse(envelope: IncomingDocument, event: Event, env: Env) -> Emit:
+    """Intake stores the bytes and checks the envelope; parse reads them. Nothing passes between the
+    two but the bytes, so they are one step; each is recorded as its own transition."""
+    rt = env.rt
+    event.filename = envelope.filename
+    ref = intake(envelope, event.document_id, blobs=rt.blobs, limits=env.limits or rt.limits)
+    event.original_uri = ref.blob_uri
+    if env.engine is not None:
+        with session_scope(env.engine) as s:
+            earlier = crud.register_document(s, ref=ref)
+        if earlier is not None:
+            return _duplicate_content(ref, earlier)
+    try:
+        parsed, child_cpu_s = env.parser(rt.blobs.get(ref.blob_uri), ref)
+    except UnreadableDocument as exc:
+        exc.stage = PARSE
+        raise
+
+    def persist(s: Session) -> None:
+        crud.record_transition(s, document_id=event.document_id, stage=PARSE, outcome="ok")
+        crud.advance(s, document_id=event.document_id, state=DocumentState.PARSED, page_count=len(parsed.pages))
+
+    return Emit(topics.PARSED, parsed, persist=persist, child_cpu_s=child_cpu_s)
+
+
+def _duplicate_content(ref: DocumentRef, earlier: str) -> Emit:
+    issue = Issue(code=Reason.DUPLICATE_CONTENT, message=f"the same bytes were submitted as {earlier}")
+    message = ExceptionDocument(
+        doc=ref, detection=_Detection(status="unknown"), page_count=0, text_layer="none",
+        validation=Validation(ok=False, issues=[issue]), reasons=[Reason.DUPLICATE_CONTENT],
+    )
+    return Emit(topics.EXCEPTIONS, message, outcome="exception", reasons=[Reason.DUPLICATE_CONTENT])
+
+
+def detect_template(parsed: ParsedDocument, event: Event, env: Env) -> Emit:
+    env.rt.refresh_templates()
+    detection = detect(parsed, env.rt.templates)
+    classified = ClassifiedDocument(**dict(parsed), detection=detection)
+
+    def persist(s: Session) -> None:
+        crud.advance(s, document_id=event.document_id, state=DocumentState.CLASSIFIED,
+                     template_id=detection.template_id, template_version=detection.template_version)
+
+    return Emit(topics.CLASSIFIED, classified, outcome=detection.status, persist=persist)
+
+
+def extract_fields(classified: ClassifiedDocument, event: Event, env: Env) -> Emit:
+    """The served model's reading (production or canary, by the rollout); with records kept, the
+    monitors' features of it and a shadow model's reading beside it."""
+    rt = env.rt
+    rt.refresh_templates()
+    rt.refresh_models()
+    choice = rt.models.choose(event.document_id)
+    ctx = replace(rt.extraction, model=choice.model)
+    extracted = extract(classified, ctx)
+    if env.engine is None:
+        return Emit(topics.EXTRACTED, extracted)
+    shadow = (read_in_shadow(classified, extracted, ctx, choice.shadow, rt.ruleset)
+              if choice.shadow is not None else None)
+    features = observe(classified, extracted)
+
+    def persist(s: Session) -> None:
+        crud.save_extractions(s, document_id=event.document_id, fields=extracted.fields)
+        crud.advance(s, document_id=event.document_id, state=DocumentState.EXTRACTED)
+        monitoring.observe(s, document_id=event.document_id, features=features, role=choice.role)
+        if shadow is not None:
+            monitoring.shadow_output(s, document_id=event.document_id, row=shadow)
+
+    return Emit(topics.EXTRACTED, extracted, persist=persist)
+
+
+def validate_fields(extracted: ExtractedDocument, event: Event, env: Env) -> Emit:
+    """Accepted or an exception; with records kept, an invoice number the vendor already used on
+    another document makes it a duplicate, and the monitors learn where it ended."""
+    result = validate(extracted, env.rt.ruleset)
+    key = invoice_key(extracted)
+    if isinstance(result, AcceptedDocument) and key is not None and env.engine is not None:
+        with session_scope(env.engine) as s:
+            holder = crud.claim_invoice(s, vendor_key=key[0], invoice_number=key[1], document_id=event.document_id)
+        if holder is not None:
+            result = duplicate(result, holder)
+    if isinstance(result, AcceptedDocument):
+        emit = Emit(topics.ACCEPTED, result, outcome="accepted")
+    else:
+        emit = Emit(topics.EXCEPTIONS, result, outcome="exception", reasons=[str(r) for r in result.reasons])
+    if env.engine is not None:
+        def persist(s: Session) -> None:
+            monitoring.outcome(s, document_id=event.document_id, result=result, outcome=emit.outcome,
+                               reasons=emit.reasons)
+
+        emit.persist = persist
+    return emit
+
+
+# The path of every document, in order (the ``stages`` topology gives each an agent).
+PATH: tuple[Stage, ...] = (
+    Stage(INTAKE, topics.INCOMING, IncomingDocument, intake_and_parse, threaded=True),
+    Stage(DETECT, topics.PARSED, ParsedDocument, detect_template),
+    Stage(EXTRACT, topics.CLASSIFIED, ClassifiedDocument, extract_fields, threaded=True),
+    Stage(VALIDATE, topics.EXTRACTED, ExtractedDocument, validate_fields),
+)
+
+
+Failed = Callable[[Event, str, Reason, str], Emit]
+
+
+def failure(exc: Exception, stage: str) -> tuple[str, Reason, str]:
+    """The stage, reason and message a document's failure is dead-lettered with: an unreadable
+    document says why; anything else is a bug, named by its type (never its text, which may quote
+    the document)."""
+    if isinstance(exc, UnreadableDocument):
+        return exc.stage or stage, exc.reason, exc.message
+    return stage, Reason.INTERNAL_ERROR, f"{type(exc).__name__} in {stage}"
+
+
+def run_path(message: Any, event: Event, env: Env, failed: Failed, *, path: tuple[Stage, ...] = PATH,
+             infrastructure: tuple[type[Exception], ...] = (), at: Callable[[str], None] | None = None,
+             tap: Callable[[Stage, Any, Emit], None] | None = None) -> list[tuple[str, Emit]]:
+    """Every stage of ``path`` in turn, each on what the one before sent, until one ends the
+    document; the stages' names and emits, each with its own CPU and wall seconds.
+
+    A stage that fails on the document answers ``failed(event, stage, reason, message)`` (a dead
+    letter) and the path stops there; an ``infrastructure`` error (database, broker) is raised for
+    the caller to retry. ``at(stage)``: told which stage starts (the crash ledger's record of the
+    document in hand). ``tap(stage, message, emit)``: called after each stage."""
+    done: list[tuple[str, Emit]] = []
+    for stage in path:
+        started, cpu = time.perf_counter(), time.thread_time()
+        try:
+            if at is not None:
+                at(stage.name)
+            emit = stage.step(message, event, env)
+        except infrastructure:
+            raise
+        except Exception as exc:  # a bug must not lose the document: it is dead-lettered, with its type
+            emit = failed(event, *failure(exc, stage.name))
+        emit.cpu_s = time.thread_time() - cpu + emit.child_cpu_s
+        emit.seconds = time.perf_counter() - started
+        done.append((stage.name, emit))
+        if tap is not None:
+            tap(stage, message, emit)
+        if emit.terminal:
+            break
+        message = emit.message
+    return done
