@@ -32,7 +32,7 @@ def check_in(message: M, blobs: BlobStore) -> M:
     """The message with its pages in the blob store and ``pages`` empty (others unchanged)."""
     if not isinstance(message, ParsedDocument) or not message.pages:
         return message
-    uri = message.pages_uri or blobs.put(_PAGES.dump_json(message.pages))
+    uri = message.pages_uri or _kept_as(blobs, message.pages) or blobs.put(_PAGES.dump_json(message.pages))
     _keep(blobs, uri, message.pages)
     return message.model_copy(update={"pages": [], "pages_uri": uri})  # type: ignore[return-value]
 
@@ -47,6 +47,16 @@ def check_out(message: M, blobs: BlobStore) -> M:
             _keep(blobs, message.pages_uri, pages)
         message.pages = pages
     return message
+
+
+def _kept_as(blobs: BlobStore, pages: list[Page]) -> str | None:
+    """The address of these very pages (the same page objects), when they were checked in or out
+    lately: a worker running the whole path sends the parsed and the classified message of one
+    document, and the second need not write its pages again."""
+    root = str(blobs.root)
+    with _lock:
+        return next((uri for (store, uri), kept in reversed(_recent.items()) if store == root
+                     and len(kept) == len(pages) and all(a is b for a, b in zip(kept, pages, strict=True))), None)
 
 
 def _keep(blobs: BlobStore, uri: str, pages: list[Page]) -> None:

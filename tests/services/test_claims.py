@@ -61,3 +61,16 @@ def test_the_next_stage_in_the_same_worker_takes_the_pages_without_reading_them(
     elsewhere = BlobStore(tmp_path / "other")  # another store's copy is not this one's
     with pytest.raises(UnreadableDocument):
         check_out(decode(ParsedDocument, wire), elsewhere)
+
+
+def test_the_classified_message_of_a_chained_document_does_not_write_its_pages_again(tmp_path: Path,
+                                                                                      monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    blobs = BlobStore(tmp_path)
+    doc = parsed_of(generate(NORTHWIND, seed=3, serial=5, items=2)[0])
+    parsed_uri = check_in(doc, blobs).pages_uri
+    classified = ClassifiedDocument(**dict(doc), detection=Detection(status="unknown"))  # a new list, the same pages
+    monkeypatch.setattr(blobs, "put", lambda data: pytest.fail("the pages were written again"))
+    assert check_in(classified, blobs).pages_uri == parsed_uri
+    monkeypatch.undo()
+    other = parsed_of(generate(NORTHWIND, seed=3, serial=6, items=2)[0])  # other pages: stored, at their own address
+    assert check_in(other, blobs).pages_uri not in (None, parsed_uri)
