@@ -5,12 +5,12 @@ from __future__ import annotations
 import faust
 
 from labeling.agent import TeachAgent
+from services.agents import ChainAgent, PathAgent
 from services.kafka import App
 from services.review.agent import ReviewAgent
 from services.runtime import Runtime
 from services.settings import Settings
 from services.stages import PATH
-from services.transport import ChainAgent, PathAgent
 
 # Beside the document path (services/stages.PATH):
 SIDE = (

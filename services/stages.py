@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -37,6 +37,7 @@ from services.contracts import (
 from services.contracts import Detection as _Detection
 from services.detection.logic import STAGE as DETECT
 from services.detection.logic import detect
+from services.emit import Emit, Event, failure
 from services.errors import UnreadableDocument
 from services.extraction.logic import STAGE as EXTRACT
 from services.extraction.logic import extract
@@ -54,46 +55,6 @@ from services.storage.db import session_scope
 from services.storage.models import DocumentState
 from services.validation.logic import STAGE as VALIDATE
 from services.validation.logic import duplicate, invoice_key, validate
-
-# Where a document ends, by the topic its last message goes to.
-TERMINAL = (topics.ACCEPTED, topics.EXCEPTIONS, topics.DEADLETTER)
-
-
-@dataclass
-class Event:
-    """What is known about the document in hand, filled in as its stages learn it."""
-
-    key: bytes | None
-    raw: bytes
-    document_id: str
-    filename: str | None = None
-    original_uri: str | None = None
-
-
-@dataclass
-class Emit:
-    """A step's result: the messages to send (``also`` first, then ``topic``; a step may have
-    nothing to send), and what to write once the broker has them."""
-
-    topic: str | None
-    message: Contract | None
-    outcome: str = "ok"
-    reasons: list[str] = field(default_factory=list)
-    persist: Callable[[Session], None] | None = None
-    also: list[tuple[str, Contract]] = field(default_factory=list)
-    # A message to a terminal topic ends the document: sent only while it has not ended, and its end
-    # recorded here. False where ``persist`` moves the document on itself under a gate of its own (a
-    # review decision, applied once by its id, takes an exception to accepted).
-    ends: bool = True
-    # CPU seconds spent outside this thread (the parse sandbox's child), and, where a chain of steps
-    # ran in one event, this step's own CPU and wall seconds (else the event's are recorded).
-    child_cpu_s: float = 0.0
-    cpu_s: float | None = None
-    seconds: float | None = None
-
-    @property
-    def terminal(self) -> bool:
-        return self.topic in TERMINAL or (self.topic is None and self.message is None)
 
 
 @dataclass(frozen=True)
@@ -250,15 +211,6 @@ PATH: tuple[Stage, ...] = (
 
 
 Failed = Callable[[Event, str, Reason, str], Emit]
-
-
-def failure(exc: Exception, stage: str) -> tuple[str, Reason, str]:
-    """The stage, reason and message a document's failure is dead-lettered with: an unreadable
-    document says why; anything else is a bug, named by its type (never its text, which may quote
-    the document)."""
-    if isinstance(exc, UnreadableDocument):
-        return exc.stage or stage, exc.reason, exc.message
-    return stage, Reason.INTERNAL_ERROR, f"{type(exc).__name__} in {stage}"
 
 
 def run_path(message: Any, event: Event, env: Env, failed: Failed, *, path: tuple[Stage, ...] = PATH,

@@ -25,8 +25,7 @@ import os
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import cached_property
-from typing import Any
+from typing import Any, Protocol
 
 import faust
 from aiokafka.errors import KafkaError, MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError
@@ -38,13 +37,11 @@ from sqlmodel import Session
 from services import topics
 from services.codec import decode, encode
 from services.contracts import Contract, DeadLetter, IncomingDocument, Reason, ValidatedDocument, vendor_of
+from services.emit import Emit, Event, failure
 from services.ids import assign_document_id
 from services.inflight import Ledger
 from services.log_setup import get_logger
 from services.monitoring import metrics
-from services.parsing.sandbox import ParseSandbox
-from services.runtime import Runtime
-from services.stages import PATH, Emit, Env, Event, Stage, failure, parser, run_path
 from services.storage import claims, crud
 from services.storage.db import session_scope
 from services.storage.models import DocumentState
@@ -62,14 +59,26 @@ TERMINAL_STATE = {
 }
 
 
+class Wiring(Protocol):
+    """What the edge needs of the runtime that wires it: settings, the blob store, the queue's policy."""
+
+    @property
+    def settings(self) -> Any: ...
+    @property
+    def blobs(self) -> Any: ...
+    @property
+    def queue_policy(self) -> Any: ...
+
+
 class StageAgent:
     stage: str
     source_topic: str
     # What a re-delivery must find done to be skipped (the chain: its last stage).
     done_marker: str
 
-    def __init__(self, app: faust.App, rt: Runtime, engine: Engine):
-        self.app, self.rt, self.engine = app, rt, engine
+    def __init__(self, app: faust.App, rt: Any, engine: Engine):
+        self.app, self.engine = app, engine
+        self.rt: Wiring = rt
         self.ledger = Ledger(rt.settings.home)
 
     # ---- to implement per agent: one step (``process``), or several (``steps``)
@@ -117,6 +126,7 @@ class StageAgent:
         event = Event(key=key, raw=raw or b"", document_id=assign_document_id(None, key, raw or b""))
         HELD.set((self.ledger, event, self.stage))
         log = get_logger(stage=self.stage)
+        timed = False
         try:
             done = await self._with_retries(self._steps_or_dead_letter, event)
             if done is None:
@@ -129,10 +139,11 @@ class StageAgent:
                 ms = (emit.seconds if emit.seconds is not None else time.perf_counter() - started) * 1000
                 log.info("stage done", stage=stage, document_id=event.document_id, outcome=emit.outcome,
                          reasons=emit.reasons or None, ms=round(ms, 1))
-                if emit.seconds is not None:
+                if emit.seconds is not None:  # a step timed on its own (several ran in this event)
                     metrics.SECONDS.labels(stage).observe(emit.seconds)
+                    timed = True
         finally:
-            if self.stage != CHAIN:
+            if not timed:
                 metrics.SECONDS.labels(self.stage).observe(time.perf_counter() - started)
 
     async def _steps_or_dead_letter(self, event: Event) -> list[tuple[str, Emit]] | None:
@@ -260,68 +271,6 @@ class StageAgent:
                 delay = min(delay * 2, 10.0)
         get_logger(stage=self.stage).critical("infrastructure down; stopping without committing")
         os._exit(EXIT_INFRA_DOWN)
-
-
-class _PathAgents(StageAgent):
-    """What the agents of the document path share: the steps' environment, with this worker's
-    database and its parse sandbox (when budgets are set)."""
-
-    @cached_property
-    def env(self) -> Env:
-        settings = self.rt.settings
-        sandbox = None
-        if settings.parse_timeout_s > 0 or settings.parse_memory_mb > 0:
-            sandbox = ParseSandbox(timeout_s=settings.parse_timeout_s or float("inf"),
-                                   memory_mb=settings.parse_memory_mb)
-        return Env(self.rt, parser(self.rt, sandbox), engine=self.engine)
-
-
-class PathAgent(_PathAgents):
-    """One stage of the path, reading its own topic (the ``stages`` topology: a stage per agent,
-    each hop through the broker)."""
-
-    def __init__(self, app: faust.App, rt: Runtime, engine: Engine, stage: Stage):
-        super().__init__(app, rt, engine)
-        self.path_stage = stage
-        self.stage, self.source_topic, self.done_marker = stage.name, stage.source, stage.name
-
-    async def process(self, event: Event) -> Emit | None:
-        message = self.begin(event, self.path_stage.contract)
-        if message is None:
-            return None
-        stage = self.path_stage
-        emit = (await in_thread(stage.step, message, event, self.env) if stage.threaded
-                else stage.step(message, event, self.env))
-        add_cpu(emit.child_cpu_s)
-        return emit
-
-
-CHAIN = "path"
-
-
-class ChainAgent(_PathAgents):
-    """The whole path in one event of documents.incoming (the ``chain`` topology, the default):
-    the loop ``docflow extract`` runs, the document held in the crash ledger throughout and each
-    stage recorded as its own transition, every stage's message still sent to its topic for whoever reads it there (the
-    e-invoice teacher reads documents.classified). A re-delivery is skipped once the document has
-    ended or its last stage ran; before that, the path runs again from the start (each stage's
-    records are written once, whatever runs them twice)."""
-
-    stage = CHAIN
-    source_topic = topics.INCOMING
-    done_marker = PATH[-1].name
-
-    async def steps(self, event: Event) -> list[tuple[str, Emit]] | None:
-        envelope = self.begin(event, IncomingDocument)
-        if envelope is None:
-            return None
-        return await in_thread(self._walk, envelope, event, ledger=False)  # type: ignore[no-any-return]
-
-    def _walk(self, envelope: IncomingDocument, event: Event) -> list[tuple[str, Emit]]:
-        """The path, the document held in the crash ledger from its first stage to its last (a
-        worker that dies between two stages died with it in hand too)."""
-        with self.ledger.holding(event.document_id, PATH[0].name) as at:
-            return run_path(envelope, event, self.env, self._failed, infrastructure=INFRASTRUCTURE, at=at)
 
 
 # CPU seconds the event in hand has spent in worker threads (set per event by ``handle``).

@@ -21,7 +21,7 @@ PACKAGES = ("services", "labeling")
 # Bottom to top. A pattern names a module and, ending in ".*", the modules under it.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("core", ("services", "services.contracts", "services.errors", "services.topics", "services.settings",
-              "services.log_setup", "services.ids")),
+              "services.log_setup", "services.ids", "services.emit")),
     ("vocabulary", ("services.vocabulary", "services.vocabulary.*")),
     ("storage", ("services.codec", "services.storage", "services.storage.*", "services.monitoring.metrics",
                  "services.monitoring.privacy", "services.access", "services.access.passwords",
@@ -44,9 +44,9 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
                    "services.monitoring.monitor", "services.monitoring.series", "services.monitoring.store",
                    "services.reconcile", "services.reconcile.logic", "services.reconcile.store",
                    "services.trainer", "services.trainer.store", "services.trainer.triggers")),
-    ("runtime", ("services.runtime", "services.stages", "services.pipeline", "services.batch", "services.transport",
-                 "services.kafka", "services.broker", "services.*.agent", "labeling.agent", "services.*.service",
-                 "services.trainer.job", "services.reconcile.crashes")),
+    ("runtime", ("services.runtime", "services.stages", "services.agents", "services.pipeline", "services.batch",
+                 "services.transport", "services.kafka", "services.broker", "services.*.agent", "labeling.agent",
+                 "services.*.service", "services.trainer.job", "services.reconcile.crashes")),
     ("edge", ("services.web", "services.web.*", "services.cli", "services.cli.*", "services.*.cli", "labeling.cli",
               "labeling.client", "labeling.teacher_eval", "services.app", "services.client", "services.cluster",
               "services.supervisor",

@@ -12,16 +12,18 @@ from sqlmodel import Session
 from services import topics
 from services.codec import decode
 from services.contracts import Reason, ReviewDecision, ValidatedDocument
+from services.emit import Emit, Event
 from services.monitoring import metrics
 from services.review import store
 from services.review.logic import STAGE, approve, labels
-from services.stages import Emit, Event
+from services.runtime import Runtime
 from services.storage.db import session_scope
 from services.storage.models import Document
 from services.transport import StageAgent
 
 
 class ReviewAgent(StageAgent):
+    rt: Runtime  # the rule set approvals are validated against
     stage = STAGE
     source_topic = topics.REVIEWED
     done_marker = STAGE

@@ -53,11 +53,10 @@ def register_document(session: Session, *, ref: DocumentRef) -> str | None:
     """
     # A row written before intake (``docflow submit`` stores first) counts from when it was written:
     # of two same-bytes documents submitted together, the later is the duplicate, never both.
-    own = session.exec(select(Document.created_at).where(Document.document_id == ref.document_id)).first()
-    query = select(Document.document_id).where(Document.sha256 == ref.sha256, Document.document_id != ref.document_id)
-    if own is not None:
-        query = query.where(Document.created_at < own)
-    earlier = session.exec(query.order_by(col(Document.created_at)).limit(1)).first()
+    connection = session.connection()
+    own = connection.execute(_CREATED_AT, {"document_id": ref.document_id}).scalar()
+    earlier = connection.execute(_EARLIER if own is not None else _ANY_OTHER,
+                                 {"sha256": ref.sha256, "document_id": ref.document_id, "since": own}).scalar()
     written = insert_ignore(
         session, Document,
         {"document_id": ref.document_id, "source": ref.source, "filename": ref.filename,
@@ -66,11 +65,21 @@ def register_document(session: Session, *, ref: DocumentRef) -> str | None:
         ["document_id"],
     )
     if not written:
-        session.exec(  # type: ignore[call-overload]
-            update(Document).where(col(Document.document_id) == ref.document_id, col(Document.sha256).is_(None))
-            .values(sha256=ref.sha256, size=ref.size, blob_uri=ref.blob_uri, updated_at=_now())
-        )
+        connection.execute(_FILL_CONTENT, {"doc_id": ref.document_id, "v_sha256": ref.sha256, "v_size": ref.size,
+                                           "v_blob_uri": ref.blob_uri, "v_updated_at": _now()})
     return earlier
+
+
+# register_document's statements, built once (every document is registered).
+_CREATED_AT = select(Document.created_at).where(col(Document.document_id) == bindparam("document_id"))
+_ANY_OTHER = (select(Document.document_id)
+              .where(col(Document.sha256) == bindparam("sha256"), col(Document.document_id) != bindparam("document_id"))
+              .order_by(col(Document.created_at)).limit(1))
+_EARLIER = _ANY_OTHER.where(col(Document.created_at) < bindparam("since"))
+_FILL_CONTENT = (update(Document)
+                 .where(col(Document.document_id) == bindparam("doc_id"), col(Document.sha256).is_(None))
+                 .values(sha256=bindparam("v_sha256"), size=bindparam("v_size"), blob_uri=bindparam("v_blob_uri"),
+                         updated_at=bindparam("v_updated_at")))
 
 
 def store_submitted(session: Session, envelope: IncomingDocument, *, size: int) -> None:
@@ -205,9 +214,13 @@ def claim_invoice(session: Session, *, vendor_key: str, invoice_number: str, doc
          "at": _now()},
         ["vendor_key", "invoice_number"],
     )
-    holder = session.exec(select(InvoiceKey.document_id).where(
-        InvoiceKey.vendor_key == vendor_key[:200], InvoiceKey.invoice_number == invoice_number[:200])).one()
+    holder = session.connection().execute(
+        _HOLDER, {"vendor_key": vendor_key[:200], "invoice_number": invoice_number[:200]}).scalar_one()
     return None if holder == document_id else holder
+
+
+_HOLDER = select(InvoiceKey.document_id).where(col(InvoiceKey.vendor_key) == bindparam("vendor_key"),
+                                               col(InvoiceKey.invoice_number) == bindparam("invoice_number"))
 
 
 def document_view(session: Session, *, document_id: str) -> dict[str, Any] | None:

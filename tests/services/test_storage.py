@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import func, inspect
 from sqlmodel import select
 
@@ -114,11 +115,8 @@ def test_done_or_ended_asks_both_in_one_query(engine) -> None:  # type: ignore[n
 
 def test_an_event_logs_revision_unmigrated_is_zero_and_asked_again_only_later(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """Before every document the workers ask the template and model logs' revision: a database not
-    migrated yet answers 0 (the files alone) and is asked again after a second, not per document; a
-    database that fails is an error for the caller's retry, never "nothing published"."""
-    import pytest
+    migrated yet answers 0 (the files alone) and is asked again after a second, not per document."""
     from sqlalchemy import event
-    from sqlalchemy.exc import OperationalError
 
     from services.storage import db
     from services.storage.models import TemplateEventRecord
@@ -131,6 +129,17 @@ def test_an_event_logs_revision_unmigrated_is_zero_and_asked_again_only_later(tm
     monkeypatch.setattr(db.time, "monotonic", lambda: float("inf"))
     upgrade(f"sqlite:///{tmp_path / 'bare.db'}")
     assert db.highest(engine, TemplateEventRecord.seq) == 0 and len(asked) == 2  # asked again, migrated now
+
+
+@pytest.mark.postgres
+def test_an_unmigrated_postgresql_is_zero_and_one_that_is_down_an_error() -> None:
+    """PostgreSQL's undefined table is "not migrated" too; a database that fails is an error for the
+    caller's retry, never "nothing published". (Marked: it needs the server, which ``-m 'not
+    postgres'`` runs without.)"""
+    from sqlalchemy.exc import OperationalError
+
+    from services.storage import db
+    from services.storage.models import TemplateEventRecord
     from tests.conftest import fresh_postgres_database
 
     url, drop = fresh_postgres_database()  # PostgreSQL's undefined table is "not migrated" too

@@ -1,0 +1,83 @@
+"""The agents of the document path: the stages of services/stages.py on the edge of
+services/transport.py, chained in one event (``ChainAgent``, the default topology) or one agent per
+stage (``PathAgent``, ``DOCFLOW_TOPOLOGY=stages``)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+import faust
+from sqlalchemy.engine import Engine
+
+from services import topics
+from services.contracts import IncomingDocument
+from services.emit import Emit, Event
+from services.parsing.sandbox import ParseSandbox
+from services.runtime import Runtime
+from services.stages import PATH, Env, Stage, parser, run_path
+from services.transport import INFRASTRUCTURE, StageAgent, add_cpu, in_thread
+
+
+class _PathAgents(StageAgent):
+    """What the agents of the document path share: the steps' environment, with this worker's
+    database and its parse sandbox (when budgets are set)."""
+
+    rt: Runtime
+
+    def __init__(self, app: faust.App, rt: Runtime, engine: Engine):
+        super().__init__(app, rt, engine)
+        self.rt = rt
+
+    @cached_property
+    def env(self) -> Env:
+        settings = self.rt.settings
+        sandbox = None
+        if settings.parse_timeout_s > 0 or settings.parse_memory_mb > 0:
+            sandbox = ParseSandbox(timeout_s=settings.parse_timeout_s or float("inf"),
+                                   memory_mb=settings.parse_memory_mb)
+        return Env(self.rt, parser(self.rt, sandbox), engine=self.engine)
+
+
+class PathAgent(_PathAgents):
+    """One stage of the path, reading its own topic (the ``stages`` topology: a stage per agent,
+    each hop through the broker)."""
+
+    def __init__(self, app: faust.App, rt: Runtime, engine: Engine, stage: Stage):
+        super().__init__(app, rt, engine)
+        self.path_stage = stage
+        self.stage, self.source_topic, self.done_marker = stage.name, stage.source, stage.name
+
+    async def process(self, event: Event) -> Emit | None:
+        message = self.begin(event, self.path_stage.contract)
+        if message is None:
+            return None
+        stage = self.path_stage
+        emit = (await in_thread(stage.step, message, event, self.env) if stage.threaded
+                else stage.step(message, event, self.env))
+        add_cpu(emit.child_cpu_s)
+        return emit
+
+
+class ChainAgent(_PathAgents):
+    """The whole path in one event of documents.incoming (the ``chain`` topology, the default):
+    the loop ``docflow extract`` runs, the document held in the crash ledger throughout and each
+    stage recorded as its own transition, every stage's message still sent to its topic for whoever reads it there (the
+    e-invoice teacher reads documents.classified). A re-delivery is skipped once the document has
+    ended or its last stage ran; before that, the path runs again from the start (each stage's
+    records are written once, whatever runs them twice)."""
+
+    stage = "path"
+    source_topic = topics.INCOMING
+    done_marker = PATH[-1].name
+
+    async def steps(self, event: Event) -> list[tuple[str, Emit]] | None:
+        envelope = self.begin(event, IncomingDocument)
+        if envelope is None:
+            return None
+        return await in_thread(self._walk, envelope, event, ledger=False)  # type: ignore[no-any-return]
+
+    def _walk(self, envelope: IncomingDocument, event: Event) -> list[tuple[str, Emit]]:
+        """The path, the document held in the crash ledger from its first stage to its last (a
+        worker that dies between two stages died with it in hand too)."""
+        with self.ledger.holding(event.document_id, PATH[0].name) as at:
+            return run_path(envelope, event, self.env, self._failed, infrastructure=INFRASTRUCTURE, at=at)
