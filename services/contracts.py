@@ -9,21 +9,25 @@ writes these models as JSON Schema plus an AsyncAPI document.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from services import topics
 
+M = TypeVar("M", bound=BaseModel)
+
 CONTRACT_MAJOR = 1
-CONTRACT_VERSION = f"{CONTRACT_MAJOR}.5"  # 1.1: extracted documents name the model that read them
+CONTRACT_VERSION = f"{CONTRACT_MAJOR}.6"  # 1.1: extracted documents name the model that read them
 # 1.2: review decisions carry an id and boxes; accepted documents say who reviewed them
 # 1.3: model events carry their sequence number and the gate's "rejected"; alerts their scope
 # 1.4: extracted documents carry an embedded e-invoice's totals, allowances and tax breakdown;
 #      line items their price base quantity, allowances, charges and parent line; labels "einvoice"
 # 1.5: parsed and classified documents carry their pages by reference (pages_uri, a claim check)
+# 1.6: parsed and classified documents say how many files the PDF embeds (attachments)
 
 # The invoice field schema (design card): header fields, then line items.
 HEADER_FIELDS = (
@@ -167,6 +171,28 @@ class Line(BaseModel):
     words: list[int] = Field(default_factory=list, description="Indexes into the page's words.")
 
 
+def built(cls: type[M]) -> Callable[..., M]:
+    """A constructor for ``cls`` from values built valid, every field given (a reader's words and
+    lines: a str and four floats each): what ``model_construct`` does, without its pass over the
+    fields for defaults and aliases. 0.7 µs a word against 1.9, and a page has hundreds."""
+    new, setattr_ = cls.__new__, object.__setattr__
+    names = frozenset(cls.model_fields)
+
+    def make(**values: Any) -> M:
+        assert values.keys() == names, f"{cls.__name__} needs every field"
+        model = new(cls)
+        setattr_(model, "__dict__", values)
+        setattr_(model, "__pydantic_fields_set__", set(names))
+        setattr_(model, "__pydantic_extra__", None)
+        setattr_(model, "__pydantic_private__", None)
+        return model
+
+    return make
+
+
+make_word, make_line = built(Word), built(Line)
+
+
 class Page(BaseModel):
     number: int = Field(ge=1)
     width: float
@@ -187,6 +213,9 @@ class ParsedDocument(Contract):
     pages_uri: str | None = Field(default=None, description=(
         "blob://sha256/<hex> of the pages' JSON in the blob store (claim check): the message's size does "
         "not grow with the document's words."))
+    attachments: int | None = Field(default=None, ge=0, description=(
+        "Files the PDF embeds (its EmbeddedFiles tree); none: no e-invoice inside to look for. Null: not "
+        "counted."))
 
 
 # ---------------------------------------------------------------- documents.classified

@@ -55,7 +55,7 @@ def embedded_einvoice(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, 
                                                                        EInvoice] | None:
     """A Factur-X / ZUGFeRD / XRechnung XML inside the PDF: authoritative, checked against the print.
     Read before the chain; its values are the ones every later extractor can only confirm."""
-    if ctx.blobs is None:
+    if ctx.blobs is None or doc.attachments == 0:  # a PDF that embeds no file carries no e-invoice
         return None
     from services.extraction.einvoice import read_einvoice
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import bisect
 import itertools
 
-from services.contracts import BBox, Line, Word
+from services.contracts import BBox, Line, Word, make_line
 
 
 def union(boxes: list[BBox]) -> BBox:
@@ -21,6 +21,28 @@ def group_lines(words: list[Word], *, gap_factor: float = 3.0) -> list[Line]:
     Within a line, a horizontal gap wider than ``gap_factor`` times the mean word
     height starts a new line, so that two columns side by side stay apart.
     """
+    return split_rows(words, [list(row) for row in rows_of(words)], gap_factor)
+
+
+# The rows of the pages grouped lately, by the very list of words (held here, so its id is not
+# reused while kept): the parse groups a page's lines and a template's line-item table its whole
+# rows, both from the same rows.
+_ROWS: list[tuple[list[Word], list[list[int]]]] = []
+_KEEP = 8
+
+
+def rows_of(words: list[Word]) -> list[list[int]]:
+    """The words' rows (indexes, in the order rows begin), each by vertical centre; not to be changed."""
+    for kept, rows in reversed(_ROWS):
+        if kept is words:
+            return rows
+    rows = _rows(words)
+    _ROWS.append((words, rows))
+    del _ROWS[:-_KEEP]
+    return rows
+
+
+def _rows(words: list[Word]) -> list[list[int]]:
     order = sorted(range(len(words)), key=lambda i: (words[i].bbox[1], words[i].bbox[0]))
     rows: list[list[int]] = []
     by_centre: list[tuple[float, int]] = []  # (row centre, row number), sorted: the rows near a word by bisection
@@ -35,7 +57,7 @@ def group_lines(words: list[Word], *, gap_factor: float = 3.0) -> list[Line]:
         else:
             bisect.insort(by_centre, (mid, len(rows)))
             rows.append([i])
-    return split_rows(words, rows, gap_factor)
+    return rows
 
 
 def split_rows(words: list[Word], rows: list[list[int]], gap_factor: float) -> list[Line]:
@@ -58,7 +80,7 @@ def split_rows(words: list[Word], rows: list[list[int]], gap_factor: float) -> l
 
 def _line(words: list[Word], idx: list[int]) -> Line:
     # Built valid (a str, a union of validated boxes, indexes): no validation per line.
-    return Line.model_construct(
+    return make_line(
         text=" ".join(words[i].text for i in idx),
         bbox=union([words[i].bbox for i in idx]),
         words=idx,

@@ -6,6 +6,7 @@ from typing import Literal
 
 from services.contracts import DocumentRef, Page, ParsedDocument, Reason
 from services.errors import UnreadableDocument
+from services.parsing import pdfium
 from services.parsing.readers import DEFAULT_READER, Reader
 
 STAGE = "parse"
@@ -30,7 +31,8 @@ def parse(data: bytes, doc: DocumentRef, *, max_pages: int, reader: Reader = DEF
         pages = _bounded(tesseract.ocr_missing(data, pages), max_words)
         if any(p.ocr for p in pages):
             name += "+tesseract"
-    return ParsedDocument(doc=doc, parser=name, pages=pages, text_layer=text_layer)
+    return ParsedDocument(doc=doc, parser=name, pages=pages, text_layer=text_layer,
+                          attachments=pdfium.attachment_count(data))
 
 
 def _bounded(pages: list[Page], max_words: int) -> list[Page]:

@@ -25,7 +25,7 @@ from functools import cache
 from itertools import groupby
 from typing import cast
 
-from services.contracts import Page, Reason, Word
+from services.contracts import Page, Reason, make_word
 from services.errors import UnreadableDocument
 from services.parsing.layout import group_lines
 
@@ -38,6 +38,25 @@ LIGATURES = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", 
 
 class Unsuited(Exception):
     """This document is for the pdfplumber reader (a rotated page, say)."""
+
+
+def attachment_count(data: bytes) -> int | None:
+    """The files the PDF embeds (its EmbeddedFiles name tree, as pikepdf reads it too); None where
+    PDFium cannot say. 0.03 ms: extraction looks no further for an e-invoice in a PDF of none, where
+    opening it with pikepdf to find out cost 0.25 ms a document."""
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as raw
+
+    with LOCK:
+        try:
+            document = pdfium.PdfDocument(data)
+        except pdfium.PdfiumError:
+            return None
+        try:
+            count = raw.FPDFDoc_GetAttachmentCount(document.raw)
+            return count if count >= 0 else None
+        finally:
+            document.close()
 
 
 def read_pages(data: bytes, *, max_pages: int) -> list[Page]:
@@ -89,7 +108,7 @@ def _page(page, number: int) -> Page:  # type: ignore[no-untyped-def]
         chars = _chars(raw, textpage, left, top)
     finally:
         textpage.close()
-    words = [Word.model_construct(text=text, bbox=box) for text, box in _words(chars)]  # built valid: str, 4 floats
+    words = [make_word(text=text, bbox=box) for text, box in _words(chars)]  # built valid: str, 4 floats
     return Page(number=number, width=float(width), height=float(height), words=words, lines=group_lines(words),
                 has_text_layer=bool(words))
 

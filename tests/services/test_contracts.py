@@ -63,3 +63,15 @@ def test_export_writes_schemas_and_asyncapi(tmp_path) -> None:  # type: ignore[n
     assert {c["address"] for c in api["channels"].values()} == set(topics.ALL)
     incoming = json.loads((tmp_path / "documents.incoming.schema.json").read_text())
     assert {"source", "content", "blob_uri", "sha256", "document_id"} <= set(incoming["properties"])
+
+
+def test_a_word_built_without_validation_is_the_validated_word() -> None:
+    from services.contracts import Line, Word, make_line, make_word
+
+    word, checked = make_word(text="Total", bbox=(1.0, 2.0, 3.0, 4.0)), Word(text="Total", bbox=(1.0, 2.0, 3.0, 4.0))
+    assert word == checked and word.model_dump_json() == checked.model_dump_json()
+    assert word.model_fields_set == checked.model_fields_set
+    line = make_line(text="Total", bbox=(1.0, 2.0, 3.0, 4.0), words=[0])
+    assert line == Line(text="Total", bbox=(1.0, 2.0, 3.0, 4.0), words=[0])
+    with pytest.raises(AssertionError):
+        make_line(text="Total", bbox=(1.0, 2.0, 3.0, 4.0))  # every field, or the model is not whole

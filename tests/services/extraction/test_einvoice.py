@@ -39,9 +39,21 @@ def test_print_that_disagrees_goes_to_an_operator(rt: Runtime) -> None:
     assert result["fields"]["total_amount"]["value"] == "99999.99"
 
 
-def test_plain_pdf_is_not_an_einvoice(rt: Runtime) -> None:
-    """Without an attachment, nothing comes from the e-invoice reader."""
-    pdf, _ = generate(KESTREL, seed=3, serial=3)
+def test_plain_pdf_is_not_an_einvoice(rt: Runtime, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Without an attachment, nothing comes from the e-invoice reader, which does not even open the
+    PDF: the parse counted no embedded file (and counts the one a Factur-X carries)."""
+    import pytest
+
+    import services.extraction.einvoice as einvoice
+    from services.contracts import DocumentRef
+    from services.parsing.logic import parse
+
+    pdf, truth = generate(KESTREL, seed=3, serial=3)
+    ref = DocumentRef(document_id="d", source="t", filename="f.pdf", content_type="application/pdf",
+                      sha256="0" * 64, size=len(pdf), blob_uri="blob://x", submitted_at="2026-12-03T00:00:00Z")
+    assert parse(pdf, ref, max_pages=5).attachments == 0
+    assert parse(attach(pdf, cii_xml(truth)), ref, max_pages=5).attachments == 1
+    monkeypatch.setattr(einvoice, "read_einvoice", lambda *a: pytest.fail("a PDF without files was opened"))
     assert not any(f["source"].startswith("einvoice:") for f in report(pdf, rt)["fields"].values())
 
 

@@ -142,3 +142,21 @@ def test_the_generic_amount_pattern_groups_thousands_one_way() -> None:
     assert regex.search(pattern, "1" * 2000 + " EUR", timeout=1.0) is None
     assert [regex.search(pattern, t).group(0) for t in ("1.234,56", "1 234.56", "1234,56", "-12.00")] == [
         "1.234,56", "1 234.56", "1234,56", "-12.00"]
+
+
+def test_a_pages_rows_serve_its_lines_and_its_table_and_stay_as_grouped() -> None:
+    """The parse's lines and a line-item table's whole rows come from one grouping of the page's words;
+    neither reading changes what the other gets."""
+    from services.contracts import Word
+    from services.parsing.layout import group_lines, rows_of
+
+    boxes = [("Qty", (10.0, 11.0, 30.0, 21.0)), ("Amount", (200.0, 10.0, 260.0, 20.0)),
+             ("2", (10.0, 30.0, 16.0, 40.0)), ("9.00", (210.0, 31.0, 240.0, 41.0))]
+    words = [Word(text=t, bbox=b) for t, b in boxes]
+    grouped = [list(row) for row in rows_of(words)]  # Amount first: it begins higher
+    lines = [ln.text for ln in group_lines(words)]
+    rows = [ln.text for ln in group_lines(words, gap_factor=1e9)]
+    assert lines == ["Amount", "Qty", "2", "9.00"] and rows == ["Qty Amount", "2 9.00"]
+    assert rows_of(words) == grouped == [[1, 0], [2, 3]]  # the reading sorted its copy, not the rows kept
+    assert [ln.text for ln in group_lines(words)] == lines
+    assert [ln.text for ln in group_lines(list(words), gap_factor=1e9)] == rows  # another list: grouped anew
