@@ -44,6 +44,7 @@ from services.extraction.logic import extract
 from services.intake.logic import STAGE as INTAKE
 from services.intake.logic import Limits, intake
 from services.models.shadow import read_in_shadow
+from services.monitoring import metrics
 from services.monitoring import store as monitoring
 from services.monitoring.features import observe
 from services.parsing.logic import STAGE as PARSE
@@ -80,8 +81,6 @@ def parser(rt: Runtime, sandbox: ParseSandbox | None) -> Callable[[bytes, Docume
 
     def sandboxed(data: bytes, ref: DocumentRef) -> tuple[ParsedDocument, float]:
         done = sandbox.parse(data, ref, max_pages=pages, max_words=words)  # type: ignore[union-attr]
-        from services.monitoring import metrics
-
         metrics.PARSE_PEAK_MB.set(done.peak_mb)
         return done.document, done.cpu_s
 

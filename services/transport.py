@@ -4,8 +4,8 @@ Per event, an agent:
 1. decodes the payload with its topic's contract (a broken one is dead-lettered);
 2. skips the event when the database says its work was already done for the document
    (a re-delivery after a crash or rebalance is never processed twice);
-3. calls the steps (CPU-bound ones in a thread, so heartbeats go on): one stage (``PathAgent``,
-   the ``stages`` topology), or the whole path in one event (``ChainAgent``, ``chain``, the default);
+3. calls the steps (CPU-bound ones in a thread, so heartbeats go on): one stage, or the whole path
+   in one event (services/agents.py: ``PathAgent`` and ``ChainAgent``);
 4. sends every step's message and waits for the broker to acknowledge them;
 5. records each stage's transition, and the terminal state where there is one, idempotently, in
    one transaction (``_deliver``: the one place a stage is recorded).
