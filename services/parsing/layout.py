@@ -24,9 +24,9 @@ def group_lines(words: list[Word], *, gap_factor: float = 3.0) -> list[Line]:
     return split_rows(words, [list(row) for row in rows_of(words)], gap_factor)
 
 
-# The rows of the pages grouped lately, by the very list of words (held here, so its id is not
-# reused while kept): the parse groups a page's lines and a template's line-item table its whole
-# rows, both from the same rows.
+# The rows of the pages grouped lately, by their very words (held here, so no id is reused while
+# kept; the page's list may be a copy of the one grouped, its words are the same objects): the
+# parse groups a page's lines and a template's line-item table its whole rows, from the same rows.
 _ROWS: list[tuple[list[Word], list[list[int]]]] = []
 _KEEP = 8
 
@@ -34,7 +34,7 @@ _KEEP = 8
 def rows_of(words: list[Word]) -> list[list[int]]:
     """The words' rows (indexes, in the order rows begin), each by vertical centre; not to be changed."""
     for kept, rows in reversed(_ROWS):
-        if kept is words:
+        if len(kept) == len(words) and all(a is b for a, b in zip(kept, words, strict=True)):
             return rows
     rows = _rows(words)
     _ROWS.append((words, rows))

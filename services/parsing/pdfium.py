@@ -310,5 +310,5 @@ def _begins_word(prev: Char, ch: Char, upright: bool) -> bool:
 
 
 def _merge(chars: list[Char]) -> tuple[str, tuple[float, float, float, float]]:
-    return "".join(ch[0] for ch in chars), (round(min(c[1] for c in chars), 2), round(min(c[2] for c in chars), 2),
-                                             round(max(c[3] for c in chars), 2), round(max(c[4] for c in chars), 2))
+    texts, x0, top, x1, bottom, _ = zip(*chars, strict=True)  # one transposition, then C's min and max
+    return "".join(texts), (round(min(x0), 2), round(min(top), 2), round(max(x1), 2), round(max(bottom), 2))

@@ -159,4 +159,4 @@ def test_a_pages_rows_serve_its_lines_and_its_table_and_stay_as_grouped() -> Non
     assert lines == ["Amount", "Qty", "2", "9.00"] and rows == ["Qty Amount", "2 9.00"]
     assert rows_of(words) == grouped == [[1, 0], [2, 3]]  # the reading sorted its copy, not the rows kept
     assert [ln.text for ln in group_lines(words)] == lines
-    assert [ln.text for ln in group_lines(list(words), gap_factor=1e9)] == rows  # another list: grouped anew
+    assert [ln.text for ln in group_lines(list(words), gap_factor=1e9)] == rows  # a copy of the list: the same rows
