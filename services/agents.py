@@ -60,11 +60,11 @@ class PathAgent(_PathAgents):
 
 class ChainAgent(_PathAgents):
     """The whole path in one event of documents.incoming (the ``chain`` topology, the default):
-    the loop ``docflow extract`` runs, the document held in the crash ledger throughout and each
-    stage recorded as its own transition, every stage's message still sent to its topic for whoever reads it there (the
-    e-invoice teacher reads documents.classified). A re-delivery is skipped once the document has
-    ended or its last stage ran; before that, the path runs again from the start (each stage's
-    records are written once, whatever runs them twice)."""
+    the loop ``docflow extract`` runs, the document held in the crash ledger throughout, each stage
+    recorded as its own transition and its message still sent to its topic for whoever reads it
+    there (the e-invoice teacher reads documents.classified). A re-delivery is skipped once the
+    document has ended or its last stage ran; before that, the path runs again from the start (each
+    stage's records are written once, whatever runs them twice)."""
 
     stage = "path"
     source_topic = topics.INCOMING

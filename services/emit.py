@@ -53,7 +53,6 @@ class Emit:
         return self.topic in TERMINAL or (self.topic is None and self.message is None)
 
 
-
 def failure(exc: Exception, stage: str) -> tuple[str, Reason, str]:
     """The stage, reason and message a document's failure is dead-lettered with: an unreadable
     document says why; anything else is a bug, named by its type (never its text, which may quote

@@ -18,12 +18,13 @@ from services.contracts import (
     IncomingDocument,
     Reason,
 )
+from services.emit import Emit, Event
 from services.extraction.logic import STAGE as EXTRACT
 from services.ids import assign_document_id
 from services.intake.logic import Limits
 from services.parsing.sandbox import ParseSandbox
 from services.runtime import Runtime
-from services.stages import Emit, Env, Event, Stage, parser, run_path
+from services.stages import Env, Stage, parser, run_path
 
 Terminal = AcceptedDocument | ExceptionDocument | DeadLetter
 
