@@ -24,10 +24,6 @@ class _PathAgents(StageAgent):
 
     rt: Runtime
 
-    def __init__(self, app: faust.App, rt: Runtime, engine: Engine):
-        super().__init__(app, rt, engine)
-        self.rt = rt
-
     @cached_property
     def env(self) -> Env:
         settings = self.rt.settings

@@ -12,9 +12,6 @@ from services import topics
 from services.contracts import Contract, Reason
 from services.errors import UnreadableDocument
 
-# Where a document ends, by the topic its last message goes to.
-TERMINAL = (topics.ACCEPTED, topics.EXCEPTIONS, topics.DEADLETTER)
-
 
 @dataclass
 class Event:
@@ -50,7 +47,7 @@ class Emit:
 
     @property
     def terminal(self) -> bool:
-        return self.topic in TERMINAL or (self.topic is None and self.message is None)
+        return self.topic in topics.TERMINAL or (self.topic is None and self.message is None)
 
 
 def failure(exc: Exception, stage: str) -> tuple[str, Reason, str]:
