@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from sqlalchemy.exc import OperationalError
 
 from services import topics
 from services.contracts import (
@@ -27,6 +30,7 @@ from services.runtime import Runtime
 from services.stages import Env, Stage, parser, run_path
 
 Terminal = AcceptedDocument | ExceptionDocument | DeadLetter
+INFRA_TRIES = 4  # a document's path, run again while its database fails for a moment
 
 
 @dataclass(frozen=True)
@@ -61,7 +65,17 @@ def run(envelope: IncomingDocument, rt: Runtime, *, limits: Limits | None = None
         if stage.name == EXTRACT and extracted_hook is not None and isinstance(emit.message, ExtractedDocument):
             extracted_hook(message, emit.message)  # type: ignore[arg-type]
 
-    done = run_path(envelope, event, Env(rt, parser(rt, sandbox), limits=limits), _dead, tap=tap)
+    env = Env(rt, parser(rt, sandbox), limits=limits)
+    for attempt in range(INFRA_TRIES):
+        # A database that failed for a moment (two processes opening a fresh SQLite file at once:
+        # "database is locked") is asked again, as a worker's infrastructure retry would; the last
+        # attempt dead-letters what still fails, with its stage.
+        last = attempt == INFRA_TRIES - 1
+        try:
+            done = run_path(envelope, event, env, _dead, tap=tap, infrastructure=() if last else (OperationalError,))
+            break
+        except OperationalError:
+            time.sleep(0.05 * 2 ** attempt)
     return Outcome(event.document_id, done[-1][1].message)  # type: ignore[arg-type]
 
 

@@ -69,3 +69,33 @@ def test_a_bug_dead_letters_in_process_too(tmp_path: Path, monkeypatch: pytest.M
     report = extract_json(golden_pdf("northwind"), {"DOCFLOW_HOME": str(tmp_path)})
     assert report["state"] == "deadletter" and report["reasons"] == ["INTERNAL_ERROR"]
     assert report["validation"]["issues"][0]["message"] == "ZeroDivisionError in detect"
+
+
+def test_a_database_that_fails_for_a_moment_is_asked_again_in_process(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two `docflow extract` processes opening a fresh SQLite file at once can find it locked: the
+    document is read once the database answers, as a worker would retry; one that stays down
+    dead-letters the document with its stage."""
+    from sqlalchemy.exc import OperationalError
+
+    from services.runtime import Runtime
+
+    failures = [1]
+    refresh = Runtime.refresh_templates
+
+    def locked_once(self: Runtime) -> None:
+        if failures:
+            failures.pop()
+            raise OperationalError("SELECT max(seq)", {}, Exception("database is locked"))
+        refresh(self)
+
+    monkeypatch.setattr(Runtime, "refresh_templates", locked_once)
+    assert extract_json(golden_pdf("northwind"), {"DOCFLOW_HOME": str(tmp_path)})["state"] == "accepted"
+
+    def locked(self: Runtime) -> None:
+        raise OperationalError("SELECT max(seq)", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(Runtime, "refresh_templates", locked)
+    report = extract_json(golden_pdf("northwind"), {"DOCFLOW_HOME": str(tmp_path / "down")})
+    assert report["state"] == "deadletter" and report["reasons"] == ["INTERNAL_ERROR"]
+    assert report["validation"]["issues"][0]["message"] == "OperationalError in detect"
