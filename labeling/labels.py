@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, Label, Page, Word
+from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, FieldValue, Label, Page, Word
 from services.extraction.model.labels import FIELD_TYPES
 from services.parsing.layout import union
 from services.vocabulary.normalise import _DATE_FORMATS, NORMALISERS
@@ -150,19 +150,17 @@ def _order(label: dict) -> tuple:
     return (0, HEADER_FIELDS.index(label["field"]), 0)
 
 
-def suggest(fields: dict[str, dict], pages: list[Page]) -> list[dict[str, Any]]:
-    """Labels pre-filled from an extraction (field -> {value, page, bbox}): the words inside each
-    value's box, so a labeler confirms or corrects instead of starting from nothing."""
+def suggest(fields: dict[str, FieldValue], pages: list[Page]) -> list[dict[str, Any]]:
+    """Labels pre-filled from an extraction: the words inside each value's box, so a labeler
+    confirms or corrects instead of starting from nothing."""
     out = []
     for name, found in fields.items():
-        if name not in HEADER_FIELDS or not found.get("page") or not found.get("bbox"):
+        if name not in HEADER_FIELDS or not found.page or not found.bbox or not 1 <= found.page <= len(pages):
             continue
-        if not 1 <= found["page"] <= len(pages):
-            continue
-        words = words_inside(pages[found["page"] - 1], tuple(found["bbox"]))  # type: ignore[arg-type]
+        words = words_inside(pages[found.page - 1], found.bbox)
         if words:
-            out.append({"field": name, "value": found.get("value"), "text": " ".join(w.text for w in words),
-                        "page": found["page"], "bbox": [round(v, 2) for v in union([w.bbox for w in words])],
+            out.append({"field": name, "value": found.value, "text": " ".join(w.text for w in words),
+                        "page": found.page, "bbox": [round(v, 2) for v in union([w.bbox for w in words])],
                         "words": [{"text": w.text, "bbox": [round(v, 2) for v in w.bbox]} for w in words]})
     return sorted(out, key=_order)
 

@@ -86,10 +86,10 @@ def worklist(s: Session, *, limit: int = 100, include_labeled: bool = False) -> 
     for d in docs:
         if d.document_id in labeled and not include_labeled and d.document_id not in review:
             continue
-        fields = ((d.result or {}).get("fields") or {}).values()
-        confidences = [f.get("confidence", 0.0) for f in fields]
+        read = d.validated()
+        confidences = [f.confidence for f in read.fields.values()] if read else []
         least = min(confidences) if confidences else 0.0
-        detected = (((d.result or {}).get("detection") or {}).get("status"))
+        detected = read.detection.status if read else None
         # No template read it: the reason says so when the policy sent it to the queue, the
         # detection when it was accepted (unknown_template: accept) from what the ranking read.
         first = bool(FIRST & set(d.reasons)) or detected in ("unknown", "new_layout") or d.state == DocumentState.SAMPLE

@@ -60,7 +60,7 @@ def labels_from(fields: dict[str, FieldValue], pages: list[Page]) -> list[dict[s
     (as the labeling view pre-fills them, ``suggest``). The printed words must read back to that
     value (the labeling view's normalisers, with the separator and date order the document's other
     values settle), or the field is left out."""
-    located = {name: fv.model_dump() for name, fv in fields.items() if fv.source.startswith("einvoice:")}
+    located = {name: fv for name, fv in fields.items() if fv.source.startswith("einvoice:")}
     labels = suggest(located, pages)
     options = document_options({lab["field"]: lab["text"] for lab in labels})
     return [lab for lab in labels if _reads_back(lab["field"], lab["text"], lab["value"], options)]

@@ -249,7 +249,7 @@ class StageAgent:
         if crud.finish(
             session, document_id=event.document_id, state=terminal, reasons=emit.reasons,
             detail=getattr(emit.message, "message", None),
-            result=result.model_dump(mode="json") if result else None, vendor=vendor,
+            result=result, vendor=vendor,
             priority=priority, due_at=policy.due(priority, datetime.now(UTC)),
         ):
             metrics.TERMINAL.labels(terminal).inc()

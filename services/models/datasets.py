@@ -64,9 +64,10 @@ def human_documents(s: Session, cutoff: datetime, pages_of: PagesOf, limit: int)
     labeled = {d["row"].document_id for d in out}
     for document_id, rows in _corrections(s, cutoff).items():
         doc = s.get(DocumentRow, document_id)
-        if document_id in labeled or doc is None or not doc.blob_uri or not doc.result or doc.state != "accepted":
+        read = doc.validated() if doc is not None else None
+        if document_id in labeled or doc is None or not doc.blob_uri or read is None or doc.state != "accepted":
             continue
-        labels = suggest(doc.result.get("fields", {}), pages_of(doc))
+        labels = suggest(read.fields, pages_of(doc))
         if labels:
             out.append({"row": doc, "labels": labels, "origin": "operator", "at": rows[-1].created_at,
                         "source": {"label_ids": [r.label_id for r in rows]}})

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from services import topics
 from services.codec import decode
-from services.contracts import Reason, ReviewDecision, ValidatedDocument
+from services.contracts import Reason, ReviewDecision
 from services.emit import Emit, Event
 from services.monitoring import metrics
 from services.review import store
@@ -35,11 +35,10 @@ class ReviewAgent(StageAgent):
             if store.is_applied(s, decision.decision_id):
                 return None
             doc = s.get(Document, decision.document_id)
-            result = doc.result if doc is not None else None
-        if result is None:
+            document = doc.validated() if doc is not None else None
+        if document is None:
             return self.dead_letter(event, Reason.REVIEW_UNKNOWN_DOCUMENT,
                                     "a decision on a document with no extraction on record")
-        document = ValidatedDocument.model_validate(result)
 
         if decision.decision == "reject":
             return Emit(None, None, outcome="rejected",

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from services.access.roles import Permission, permissions
 from services.access.users import Principal
-from services.contracts import AcceptedDocument, FieldCorrection, Label, Reason, ReviewDecision, ValidatedDocument
+from services.contracts import AcceptedDocument, FieldCorrection, Label, Reason, ReviewDecision
 from services.review.logic import changes
 from services.review.policy import QueuePolicy
 from services.review.queue import Item, QueueError, step
@@ -140,9 +140,9 @@ def _decide(
     corrections: dict[str, FieldCorrection], comment: str | None,
 ) -> tuple[str, dict[str, Any], dict[str, Any]]:
     doc = session.get(Document, item.document_id)
-    if doc is None or doc.result is None:
+    validated = doc.validated() if doc is not None else None
+    if validated is None:
         raise QueueError(409, "the document has no extraction to decide on")
-    validated = ValidatedDocument.model_validate(doc.result)
     changed = changes(validated, corrections) if action == "approve" else {}
     decision_id = uuid.uuid4().hex
     session.add(ReviewRecord(

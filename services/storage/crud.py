@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, exists, or_, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
-from services.contracts import DocumentRef, FieldValue, IncomingDocument, Label
+from services.contracts import DocumentRef, FieldValue, IncomingDocument, Label, ValidatedDocument
 from services.storage.models import (
     Document,
     DocumentState,
@@ -170,7 +170,7 @@ def _update(columns: tuple[str, ...]) -> Any:
 
 def finish(
     session: Session, *, document_id: str, state: str, reasons: list[str], detail: str | None = None,
-    result: dict[str, Any] | None = None, vendor: str | None = None, priority: int = 2,
+    result: ValidatedDocument | None = None, vendor: str | None = None, priority: int = 2,
     due_at: datetime | None = None,
 ) -> bool:
     """Set the terminal state once; False when the document already had one.
@@ -179,7 +179,8 @@ def finish(
     validated document a review starts from.
     """
     assert state in DocumentState.TERMINAL
-    values = {"state": state, "reasons": reasons, "detail": (detail or "")[:1000] or None, "result": result,
+    values = {"state": state, "reasons": reasons, "detail": (detail or "")[:1000] or None,
+              "result": result.model_dump(mode="json") if result is not None else None,
               "vendor": (vendor or "")[:200] or None, "updated_at": _now()}
     result_update = session.connection().execute(
         _update(tuple(values)), {"doc_id": document_id, **{f"v_{k}": v for k, v in values.items()}})

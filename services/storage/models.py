@@ -9,6 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
+from services.contracts import ValidatedDocument
+
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -50,6 +52,11 @@ class Document(SQLModel, table=True):
     result: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     created_at: datetime = Field(default_factory=_now)
     updated_at: datetime = Field(default_factory=_now)
+
+    def validated(self) -> ValidatedDocument | None:
+        """The stored result as the contract it was written from. What the terminal message said
+        besides (an exception's reasons, an approval's review) is this row's own columns."""
+        return ValidatedDocument.model_validate(self.result) if self.result is not None else None
 
 
 class StageTransition(SQLModel, table=True):

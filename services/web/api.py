@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from services.access.roles import Role
 from services.access.users import create_user, issue_token
-from services.contracts import FieldCorrection, ValidatedDocument
+from services.contracts import FieldCorrection
 from services.parsing.pages import PageTooLarge, render_png
 from services.review import store
 from services.review.logic import corrected, normalise_field
@@ -144,9 +144,9 @@ def check_corrections(request: Request, document_id: str, body: ActionBody, who:
     """The validation issues the document would have with these corrections (changes nothing)."""
     with db(request) as s:
         doc = _document(s, document_id)
-    if doc.result is None:
+    document = doc.validated()
+    if document is None:
         raise HTTPException(409, "the document has no extraction")
-    document = ValidatedDocument.model_validate(doc.result)
     extracted = corrected(document, normalised(body.fields), who.username)
     return check(extracted, request.app.state.ruleset).model_dump(mode="json")
 

@@ -135,11 +135,12 @@ def document_page(request: Request, document_id: str, who: Read) -> HTMLResponse
         item = s.get(ExceptionRecord, document_id)
         item_data = store.item_view(item, store._now()) if item else None
         history = audit.entries(s, object_id=document_id, limit=50)
-    result = doc.result if doc else None
+    result = doc.validated() if doc else None
     data = {
         "document_id": document_id, "state": view["state"], "page_count": view["page_count"] or 0,
-        "fields": (result or {}).get("fields", {}), "field_names": list(HEADER_FIELDS),
-        "issues": ((result or {}).get("validation") or {}).get("issues", []),
+        "fields": {name: fv.model_dump(mode="json") for name, fv in result.fields.items()} if result else {},
+        "field_names": list(HEADER_FIELDS),
+        "issues": [i.model_dump(mode="json") for i in result.validation.issues] if result else [],
         "item": item_data, "me": who.username,
         "can_work": who.can(Permission.WORK_QUEUE), "can_assign": who.can(Permission.ASSIGN_QUEUE),
     }

@@ -109,10 +109,12 @@ def labels_of(request: Request, document_id: str, who: Labeling) -> dict[str, An
     with _db(request) as s:
         doc = _document(s, document_id)
         current = store.latest(s, document_id)
+        read = doc.validated()
         return {"document_id": document_id, "state": doc.state, "vendor": doc.vendor, "pages": doc.page_count,
                 "template": {"id": doc.template_id, "version": doc.template_version} if doc.template_id else None,
                 "revision": current.revision if current else None, "labels": current.labels if current else [],
-                "extracted": (doc.result or {}).get("fields") or {}, "history": store.history(s, document_id)}
+                "extracted": {name: fv.model_dump(mode="json") for name, fv in read.fields.items()} if read else {},
+                "history": store.history(s, document_id)}
 
 
 @router.put("/documents/{document_id}/labels")

@@ -52,8 +52,9 @@ def label_page(request: Request, document_id: str, who: Labeling) -> HTMLRespons
                       None) or doc.vendor
         alike = store.labeled_alike(s, document_id, vendor)
     suggested = []
-    if current is None and doc.result and doc.blob_uri:  # start from what the extraction read
-        suggested = suggest(doc.result.get("fields") or {}, request.app.state.pages.pages(document_id, doc.blob_uri))
+    read = doc.validated()
+    if current is None and read and doc.blob_uri:  # start from what the extraction read
+        suggested = suggest(read.fields, request.app.state.pages.pages(document_id, doc.blob_uri))
     data = {
         "document_id": document_id, "page_count": doc.page_count or 0, "header": list(HEADER_FIELDS),
         "columns": list(LINE_ITEM_FIELDS), "revision": current.revision if current else None,

@@ -5,12 +5,21 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
 
-from services.contracts import AcceptedDocument, IncomingDocument
+from services.contracts import (
+    AcceptedDocument,
+    Detection,
+    DocumentRef,
+    FieldValue,
+    IncomingDocument,
+    ValidatedDocument,
+    Validation,
+)
 from services.monitoring import metrics
 from services.pipeline import run
 from services.runtime import Runtime
@@ -232,10 +241,16 @@ def test_an_accepted_document_no_template_read_comes_first(console: Console) -> 
     from labeling.store import worklist
     from services.storage.db import session_scope
 
+    blob_uri = "blob://sha256/" + "1" * 64
+    read = ValidatedDocument(
+        doc=DocumentRef(document_id="ranked-1", source="test", filename="ranked-1.pdf", content_type="application/pdf",
+                        sha256="1" * 64, size=1, blob_uri=blob_uri, submitted_at=datetime.now(UTC)),
+        detection=Detection(status="unknown"), page_count=1, text_layer="full",
+        fields={"total_amount": FieldValue(value="1.00", confidence=0.97, source="model@1")},
+        validation=Validation(ok=True))
     with session_scope(console.engine) as s:
-        s.add(Document(document_id="ranked-1", state="accepted", blob_uri="blob://sha256/" + "1" * 64, reasons=[],
-                       result={"detection": {"status": "unknown"}, "fields": {
-                           "total_amount": {"value": "1.00", "confidence": 0.97}}}))
+        s.add(Document(document_id="ranked-1", state="accepted", blob_uri=blob_uri, reasons=[],
+                       result=read.model_dump(mode="json")))
     with session_scope(console.engine) as s:
         first = worklist(s)[0]
     assert first["document_id"] == "ranked-1" and first["why"] == "no template reads it"

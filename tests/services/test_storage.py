@@ -8,7 +8,15 @@ import pytest
 from sqlalchemy import func, inspect
 from sqlmodel import select
 
-from services.contracts import DocumentRef, FieldValue
+from services.contracts import (
+    Detection,
+    DocumentRef,
+    ExceptionDocument,
+    FieldValue,
+    Issue,
+    Reason,
+    Validation,
+)
 from services.storage import crud
 from services.storage.db import session_scope, upgrade
 from services.storage.models import Document, ExceptionRecord, Extraction, StageTransition
@@ -45,6 +53,28 @@ def test_redelivery_never_duplicates(engine) -> None:  # type: ignore[no-untyped
     with session_scope(engine) as s:
         assert crud.stage_done(s, document_id="d1", stage="intake")
         assert not crud.stage_done(s, document_id="d1", stage="parse")
+
+
+def test_the_result_a_review_starts_from_reads_back_as_its_contract(engine) -> None:  # type: ignore[no-untyped-def]
+    """finish() stores the terminal document; the row gives it back as the validated document it
+    was, with its fields, line items and issues typed, and a row without one gives None."""
+    fields = {"total_amount": FieldValue(value="1.00", confidence=0.9, source="t@1", page=1, bbox=(1, 2, 3, 4))}
+    issue = Issue(code=Reason.TOTAL_MISMATCH, message="net + tax != total", field="total_amount")
+    sent = ExceptionDocument(doc=ref("d1"), detection=Detection(status="unknown"), page_count=1, text_layer="full",
+                             fields=fields, validation=Validation(ok=False, issues=[issue]),
+                             reasons=[Reason.TOTAL_MISMATCH])
+    with session_scope(engine) as s:
+        crud.register_document(s, ref=ref("d1"))
+        crud.register_document(s, ref=ref("d2", sha="b" * 64))
+        assert crud.finish(s, document_id="d1", state="exception", reasons=["TOTAL_MISMATCH"], result=sent)
+    with session_scope(engine) as s:
+        doc, bare = s.get(Document, "d1"), s.get(Document, "d2")
+        assert doc is not None and bare is not None
+        read = doc.validated()
+        assert bare.validated() is None
+    assert read is not None and read.fields == fields and read.validation.issues == [issue]
+    assert read.doc == sent.doc and read.detection.status == "unknown"
+    assert doc.result is not None and doc.result["reasons"] == ["TOTAL_MISMATCH"]  # the message as it was sent
 
 
 def test_duplicate_content_names_the_first(engine) -> None:  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from services.contracts import Detection, DocumentRef, FieldValue, ValidatedDocument, Validation
 from services.models.datasets import snapshot, training_documents
 from services.models.policy import Retrain
 from services.parsing.pages import PageCache
@@ -23,10 +24,18 @@ LAYOUT = vendor_layouts(3, seed=9)[1]
 
 def _document(s, rt: Runtime, doc_id: str, serial: int) -> dict:  # type: ignore[no-untyped-def]
     pdf, truth = generate(LAYOUT, 9, serial)
-    fields = {lab["field"]: {"value": lab["value"], "page": lab["page"], "bbox": lab["bbox"]}
+    fields = {lab["field"]: FieldValue(value=lab["value"], confidence=0.99, source="vendor@1", page=lab["page"],
+                                       bbox=lab["bbox"])
               for lab in truth["labels"] if "." not in lab["field"]}
-    s.add(Document(document_id=doc_id, blob_uri=rt.blobs.put(pdf), state="accepted", vendor=LAYOUT.vendor_name,
-                   result={"fields": fields}))
+    blob_uri = rt.blobs.put(pdf)
+    read = ValidatedDocument(
+        doc=DocumentRef(document_id=doc_id, source="test", filename=f"{doc_id}.pdf", content_type="application/pdf",
+                        sha256=blob_uri.rsplit("/", 1)[-1], size=len(pdf), blob_uri=blob_uri,
+                        submitted_at=datetime.now(UTC)),
+        detection=Detection(status="matched"), page_count=1, text_layer="full", fields=fields,
+        validation=Validation(ok=True))
+    s.add(Document(document_id=doc_id, blob_uri=blob_uri, state="accepted", vendor=LAYOUT.vendor_name,
+                   result=read.model_dump(mode="json")))
     return truth
 
 

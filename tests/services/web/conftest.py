@@ -64,7 +64,7 @@ def seed(settings: Settings, rt: Runtime) -> None:
             crud.register_document(s, ref=result.doc)
             crud.save_extractions(s, document_id=doc_id, fields=result.fields)
             crud.advance(s, document_id=doc_id, state="extracted", page_count=result.page_count)
-            crud.finish(s, document_id=doc_id, state=state, reasons=reasons, result=result.model_dump(mode="json"),
+            crud.finish(s, document_id=doc_id, state=state, reasons=reasons, result=result,
                         vendor="northwind", priority=2)
 
 
