@@ -89,16 +89,16 @@ def export(out: Path, fmt: str, image_url: str) -> None:
             if doc is None or current is None or not doc.blob_uri:
                 continue
             if fmt == "docflow":
-                name = truth(current.labels)["fields"].get("vendor_name") or doc.vendor or "unknown"
+                name = truth(current.values())["fields"].get("vendor_name") or doc.vendor or "unknown"
                 folder = out / template_id_for(name)
                 folder.mkdir(exist_ok=True)
                 (folder / f"{document_id}.pdf").write_bytes(rt.blobs.get(doc.blob_uri))
                 (folder / f"{document_id}.json").write_text(json.dumps(
                     {"document_id": document_id, "revision": current.revision, "origin": current.origin}
-                    | truth(current.labels), ensure_ascii=False, indent=1))
+                    | truth(current.values()), ensure_ascii=False, indent=1))
             else:
                 tasks += studio.export_document(
-                    document_id, pages.pages(document_id, doc.blob_uri), current.labels,
+                    document_id, pages.pages(document_id, doc.blob_uri), current.values(),
                     image_url=image_url.replace("{document_id}", document_id), revision=current.revision,
                     author=current.author, scale=SCALE)
     if fmt == "label-studio":

@@ -16,7 +16,8 @@ from typing import Any
 
 import httpx
 
-from services.contracts import HEADER_FIELDS
+from labeling.labels import Pick
+from services.contracts import HEADER_FIELDS, LabeledValue
 
 
 @dataclass
@@ -47,8 +48,11 @@ class LabelingClient:
             answer = self.http.post("/api/labeling/documents", files={"file": (pdf.name, f, "application/pdf")})
         return self._ok(answer)["document_id"]
 
-    def label(self, document_id: str, picks: list[dict]) -> dict:
-        return self._ok(self.http.put(f"/api/labeling/documents/{document_id}/labels", json={"picks": picks}))
+    def label(self, document_id: str, picks: list[Pick]) -> list[LabeledValue]:
+        """The labels the service saved from these picks."""
+        body = {"picks": [pick.model_dump(mode="json") for pick in picks]}
+        answer = self._ok(self.http.put(f"/api/labeling/documents/{document_id}/labels", json=body))
+        return [LabeledValue.model_validate(label) for label in answer["labels"]]
 
     def induce(self, template_id: str, documents: list[str]) -> dict:
         return self._ok(self.http.post(f"/api/labeling/templates/{template_id}/induce", json={"documents": documents}))
@@ -58,23 +62,29 @@ class LabelingClient:
                                        json={"documents": documents, "yaml": yaml, "note": note, "force": force}))
 
 
-def picks_for(truth: dict) -> list[dict]:
-    """A corpus truth's labels as a labeler's picks: the page and the boxes of the words."""
-    return [{"field": lab["field"], "page": lab["page"], "words": [w["bbox"] for w in lab["words"]]}
-            for lab in truth["labels"] if lab.get("words")]
+def corpus_labels(pdf: Path) -> list[LabeledValue]:
+    """The labels of a corpus document's truth (the .json beside it)."""
+    truth = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
+    return [LabeledValue.model_validate(label) for label in truth["labels"]]
+
+
+def picks_for(labels: list[LabeledValue]) -> list[Pick]:
+    """Labels as a labeler's picks: the page and the boxes of the words."""
+    return [Pick(field=lab.field, page=lab.page, words=[w.bbox for w in lab.words]) for lab in labels if lab.words]
 
 
 def onboard_vendor(client: LabelingClient, vendor: str, docs: list[Path], *, force: bool = False) -> Onboarded:
     result = Onboarded(vendor, vendor.lower().replace("_", "-"), [])
     try:
         for pdf in docs:
-            truth = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
+            labels = corpus_labels(pdf)
             document_id = client.upload(pdf)
-            saved = client.label(document_id, picks_for(truth))
-            want = {lab["field"]: lab["value"] for lab in truth["labels"]}
-            wrong = [lab["field"] for lab in saved["labels"] if want.get(lab["field"]) != lab["value"]]
+            saved = client.label(document_id, picks_for(labels))
+            want = {lab.field: lab.value for lab in labels}
+            wrong = [lab.field for lab in saved if want.get(lab.field) != lab.value]
             if wrong:  # the labeler types what the document means
-                picks = [p | ({"value": want[p["field"]]} if p["field"] in wrong else {}) for p in picks_for(truth)]
+                picks = [p.model_copy(update={"value": want[p.field]}) if p.field in wrong else p
+                         for p in picks_for(labels)]
                 client.label(document_id, picks)
                 result.typed += wrong
             result.documents.append(document_id)
@@ -94,7 +104,6 @@ def most_complete(pdfs: list[Path], n: int) -> list[Path]:
     """The ``n`` documents printing the most header fields (a labeler onboarding a vendor picks an
     invoice that shows its due date and order number, if it has them), earliest first on ties."""
     def printed(pdf: Path) -> int:
-        truth = json.loads(pdf.with_suffix(".json").read_text(encoding="utf-8"))
-        return sum(1 for lab in truth["labels"] if lab["field"] in HEADER_FIELDS)
+        return sum(1 for lab in corpus_labels(pdf) if lab.field in HEADER_FIELDS)
 
     return sorted(pdfs, key=lambda p: -printed(p))[:n]

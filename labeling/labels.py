@@ -1,9 +1,9 @@
 """A labeler's picks (words clicked or dragged over on a page) to labels, as pure functions.
 
-A label is kept in the synthetic corpus's truth form, so the same record is training data for
-the layout model (``docflow train`` aligns ``words`` to tokens), the input of template induction
-and the unit of the ``labels`` topic:
-``{"field", "value", "text", "page", "bbox", "words": [{"text", "bbox"}]}``.
+A label is a ``LabeledValue`` (services/contracts.py), the synthetic corpus's truth form, so the
+same record is training data for the layout model (``docflow train`` aligns ``words`` to tokens),
+the input of template induction and the unit of the ``labels`` topic:
+``{"field", "value", "text", "page", "bbox", "words": [{"text", "bbox"}]}`` as JSON (``stored``).
 Fields are the header fields of the schema and ``line_items.<row>.<column>``.
 """
 
@@ -17,7 +17,16 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, FieldValue, Label, Page, Word
+from services.contracts import (
+    HEADER_FIELDS,
+    LINE_ITEM_FIELDS,
+    FieldValue,
+    Label,
+    LabeledValue,
+    LabeledWord,
+    Page,
+    Word,
+)
 from services.extraction.model.labels import FIELD_TYPES
 from services.parsing.layout import union
 from services.vocabulary.normalise import _DATE_FORMATS, NORMALISERS
@@ -103,7 +112,7 @@ def _parses(text: str, fmt: str) -> bool:
         return False
 
 
-def build(picks: list[Pick], pages: list[Page]) -> list[dict[str, Any]]:
+def build(picks: list[Pick], pages: list[Page]) -> list[LabeledValue]:
     """Labels from picks: the words' text, the value normalised to the field schema. A field picked
     twice is an error; so is a box where the page has no word. LabelError lists every problem."""
     problems: dict[str, str] = {}
@@ -133,24 +142,34 @@ def build(picks: list[Pick], pages: list[Page]) -> list[dict[str, Any]]:
         except ValueError as exc:
             problems[name] = f"{exc} (type the value to correct it)"
             continue
-        labels.append({
-            "field": name, "value": value, "text": text or None, "page": pick.page if words else None,
-            "bbox": [round(v, 2) for v in union([w.bbox for w in words])] if words else None,
-            "words": [{"text": w.text, "bbox": [round(v, 2) for v in w.bbox]} for w in words],
-        })
+        labels.append(_label(name, value, words, text=text or None, page=pick.page if words else None))
     if problems:
         raise LabelError(problems)
     return sorted(labels, key=_order)
 
 
-def _order(label: dict) -> tuple:
-    match = _LINE_FIELD.match(label["field"])
+def _label(name: str, value: str | None, words: list[Word], *, text: str | None, page: int | None) -> LabeledValue:
+    def box(bbox: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        return (round(bbox[0], 2), round(bbox[1], 2), round(bbox[2], 2), round(bbox[3], 2))
+
+    return LabeledValue(field=name, value=value, text=text, page=page,
+                        bbox=box(union([w.bbox for w in words])) if words else None,
+                        words=[LabeledWord(text=w.text, bbox=box(w.bbox)) for w in words])
+
+
+def _order(label: LabeledValue) -> tuple:
+    match = _LINE_FIELD.match(label.field)
     if match:
         return (1, int(match.group(1)), LINE_ITEM_FIELDS.index(match.group(2)))
-    return (0, HEADER_FIELDS.index(label["field"]), 0)
+    return (0, HEADER_FIELDS.index(label.field), 0)
 
 
-def suggest(fields: dict[str, FieldValue], pages: list[Page]) -> list[dict[str, Any]]:
+def stored(labels: list[LabeledValue]) -> list[dict[str, Any]]:
+    """The labels as JSON: a label set's column, a truth.json's ``labels``, an API's answer."""
+    return [label.model_dump(mode="json") for label in labels]
+
+
+def suggest(fields: dict[str, FieldValue], pages: list[Page]) -> list[LabeledValue]:
     """Labels pre-filled from an extraction: the words inside each value's box, so a labeler
     confirms or corrects instead of starting from nothing."""
     out = []
@@ -159,30 +178,29 @@ def suggest(fields: dict[str, FieldValue], pages: list[Page]) -> list[dict[str, 
             continue
         words = words_inside(pages[found.page - 1], found.bbox)
         if words:
-            out.append({"field": name, "value": found.value, "text": " ".join(w.text for w in words),
-                        "page": found.page, "bbox": [round(v, 2) for v in union([w.bbox for w in words])],
-                        "words": [{"text": w.text, "bbox": [round(v, 2) for v in w.bbox]} for w in words]})
+            out.append(_label(name, found.value, words, text=" ".join(w.text for w in words), page=found.page))
     return sorted(out, key=_order)
 
 
-def truth(labels: list[dict]) -> dict[str, Any]:
-    """``fields`` and ``line_items`` as the corpus truth has them (``docflow eval``, training)."""
+def truth(labels: list[LabeledValue]) -> dict[str, Any]:
+    """``fields``, ``line_items`` and ``labels`` as the corpus truth has them (``docflow eval``,
+    training, induction)."""
     fields: dict[str, str | None] = {name: None for name in HEADER_FIELDS}
     rows: dict[int, dict[str, str | None]] = {}
     for label in labels:
-        match = _LINE_FIELD.match(label["field"])
+        match = _LINE_FIELD.match(label.field)
         if match:
-            rows.setdefault(int(match.group(1)), dict.fromkeys(LINE_ITEM_FIELDS))[match.group(2)] = label["value"]
+            rows.setdefault(int(match.group(1)), dict.fromkeys(LINE_ITEM_FIELDS))[match.group(2)] = label.value
         else:
-            fields[label["field"]] = label["value"]
-    return {"fields": fields, "line_items": [rows[r] for r in sorted(rows)], "labels": labels}
+            fields[label.field] = label.value
+    return {"fields": fields, "line_items": [rows[r] for r in sorted(rows)], "labels": stored(labels)}
 
 
-def messages(document_id: str, revision: int, labels: list[dict], *, origin: str, author: str,
+def messages(document_id: str, revision: int, labels: list[LabeledValue], *, origin: str, author: str,
              at: datetime) -> list[Label]:
     """One ``labels`` message per labelled value; ids are stable per revision (a re-send is the same label)."""
-    return [Label(label_id=f"{document_id}:r{revision}:{lab['field']}", document_id=document_id, field=lab["field"],
-                  value=lab["value"], page=lab["page"], bbox=tuple(lab["bbox"]) if lab["bbox"] else None,
+    return [Label(label_id=f"{document_id}:r{revision}:{lab.field}", document_id=document_id, field=lab.field,
+                  value=lab.value, page=lab.page, bbox=lab.bbox,
                   origin=origin, author=author, created_at=at)  # type: ignore[arg-type]
             for lab in labels]
 

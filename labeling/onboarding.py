@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from labeling.labels import truth
-from services.contracts import HEADER_FIELDS, ParsedDocument
+from services.contracts import HEADER_FIELDS, LabeledValue, ParsedDocument
 from services.detection.logic import detect
 from services.errors import TemplateError
 from services.extraction.induction import Induced, Labeled, induce
@@ -27,10 +27,10 @@ class Example:
     labeled: Labeled
 
 
-def example(document_id: str, revision: int, pages: list, labels: list[dict]) -> Example:
+def example(document_id: str, revision: int, pages: list, labels: list[LabeledValue]) -> Example:
     """A labeled document for induction: every value counts for the check, but only values located
     on the page (not just typed) can teach a rule where to look."""
-    located = [lab for lab in labels if lab["page"] and lab["words"]]
+    located = [lab for lab in labels if lab.page and lab.words]
     return Example(document_id, revision, Labeled(pages=pages, fields=truth(labels)["fields"], labels=located))
 
 

@@ -10,8 +10,8 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from labeling import studio
-from labeling.labels import build, messages
-from services.contracts import Label, Page, Reason
+from labeling.labels import build, messages, stored
+from services.contracts import Label, LabeledValue, Page, Reason
 from services.storage import audit, crud
 from services.storage.models import Document, DocumentState, LabelSet, TemplateVersion
 
@@ -41,7 +41,7 @@ def labeled_alike(s: Session, document_id: str, vendor_name: str | None, limit: 
     for row in rows:
         newest.setdefault(row.document_id, row)
     return [d for d, row in newest.items()
-            if any(lab["field"] == "vendor_name" and lab["value"] == vendor_name for lab in row.labels)][:limit]
+            if any(lab.field == "vendor_name" and lab.value == vendor_name for lab in row.values())][:limit]
 
 
 def history(s: Session, document_id: str) -> list[dict[str, Any]]:
@@ -51,7 +51,7 @@ def history(s: Session, document_id: str) -> list[dict[str, Any]]:
              "created_at": r.created_at.isoformat()} for r in rows]
 
 
-def save(s: Session, *, document_id: str, labels: list[dict], origin: str, author: str,
+def save(s: Session, *, document_id: str, labels: list[LabeledValue], origin: str, author: str,
          base_revision: int | None = None) -> LabelSet:
     """A new revision of the document's labels, its label rows and the audit entry, in the caller's
     transaction. ``base_revision``: the revision the labeler started from; a newer one means
@@ -59,19 +59,20 @@ def save(s: Session, *, document_id: str, labels: list[dict], origin: str, autho
     current = latest(s, document_id)
     if base_revision is not None and current is not None and current.revision != base_revision:
         raise ValueError(f"the labels were saved by {current.author} meanwhile (revision {current.revision}); reload")
-    row = LabelSet(document_id=document_id, revision=(current.revision if current else 0) + 1, labels=labels,
-                   origin=origin, author=author)
+    row = LabelSet(document_id=document_id, revision=(current.revision if current else 0) + 1,
+                   labels=stored(labels), origin=origin, author=author)
     s.add(row)
     s.flush()
     crud.save_labels(s, _messages(row))
-    before = {lab["field"]: lab["value"] for lab in current.labels} if current else None
+    before = {lab.field: lab.value for lab in current.values()} if current else None
     audit.record(s, actor=author, action="labels.save", object_type="document", object_id=document_id,
-                 before=before, after={lab["field"]: lab["value"] for lab in labels} | {"revision": row.revision})
+                 before=before, after={lab.field: lab.value for lab in labels} | {"revision": row.revision})
     return row
 
 
 def _messages(row: LabelSet) -> list[Label]:
-    return messages(row.document_id, row.revision, row.labels, origin=row.origin, author=row.author, at=row.created_at)
+    return messages(row.document_id, row.revision, row.values(), origin=row.origin, author=row.author,
+                    at=row.created_at)
 
 
 def worklist(s: Session, *, limit: int = 100, include_labeled: bool = False) -> list[dict[str, Any]]:

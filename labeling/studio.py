@@ -18,7 +18,7 @@ from typing import Any
 from xml.sax.saxutils import quoteattr
 
 from labeling.labels import Pick, words_inside
-from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, Page
+from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, LabeledValue, Page
 
 FROM_BOX, FROM_LABEL, FROM_TEXT, TO = "bbox", "label", "transcription", "image"
 LINE_LABEL = "line_item."  # the Label Studio label of a line-item column: line_item.amount
@@ -44,26 +44,26 @@ def config() -> str:
 """
 
 
-def export_document(document_id: str, pages: list[Page], labels: list[dict], *, image_url: str,
+def export_document(document_id: str, pages: list[Page], labels: list[LabeledValue], *, image_url: str,
                     revision: int, author: str, scale: float) -> list[dict[str, Any]]:
     """The tasks of one document: a task per page, its labels as one completed annotation."""
     tasks = []
     for page in pages:
         width, height = round(page.width * scale), round(page.height * scale)
         result: list[dict[str, Any]] = []
-        for n, label in enumerate(lab for lab in labels if lab["page"] == page.number and lab["bbox"]):
-            x0, y0, x1, y1 = label["bbox"]
+        for n, label in enumerate(lab for lab in labels if lab.page == page.number and lab.bbox):
+            x0, y0, x1, y1 = label.bbox  # type: ignore[misc]
             geometry = {"x": 100 * x0 / page.width, "y": 100 * y0 / page.height,
                         "width": 100 * (x1 - x0) / page.width, "height": 100 * (y1 - y0) / page.height, "rotation": 0}
-            match = _ROW.match(label["field"])
-            name = LINE_LABEL + match.group(2) if match else label["field"]
+            match = _ROW.match(label.field)
+            name = LINE_LABEL + match.group(2) if match else label.field
             region = {"id": f"p{page.number}r{n}", "to_name": TO, "original_width": width,
                       "original_height": height, "image_rotation": 0}
             meta = {"meta": {"text": [f"row {int(match.group(1)) + 1}"]}} if match else {}
             result += [
                 region | {"type": "rectangle", "from_name": FROM_BOX, "value": dict(geometry)} | meta,
                 region | {"type": "labels", "from_name": FROM_LABEL, "value": geometry | {"labels": [name]}},
-                region | {"type": "textarea", "from_name": FROM_TEXT, "value": geometry | {"text": [label["value"]]}},
+                region | {"type": "textarea", "from_name": FROM_TEXT, "value": geometry | {"text": [label.value]}},
             ]
         tasks.append({
             "data": {"ocr": image_url.format(page=page.number), "document_id": document_id, "page": page.number,

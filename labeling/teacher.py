@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from labeling import onboarding, store
 from labeling.labels import document_options, field_type, suggest, template_id_for
-from services.contracts import ClassifiedDocument, FieldValue, Page
+from services.contracts import ClassifiedDocument, FieldValue, LabeledValue, Page
 from services.extraction import registry
 from services.extraction.ranking.lexicon import fold
 from services.storage import audit
@@ -41,7 +41,7 @@ HEADER_BLOCK = 0.45  # the top of the page, as a fraction of its height
 class Lesson:
     document_id: str
     template_id: str
-    labels: list[dict[str, Any]]
+    labels: list[LabeledValue]
     template: Template
     yaml: str
     check: dict[str, Any]
@@ -55,15 +55,15 @@ class Lesson:
         return bool(doc.get("matched")) and all(fields.get(name) for name in MUST_REPRODUCE)
 
 
-def labels_from(fields: dict[str, FieldValue], pages: list[Page]) -> list[dict[str, Any]]:
+def labels_from(fields: dict[str, FieldValue], pages: list[Page]) -> list[LabeledValue]:
     """A label per e-invoice value the print shows: the XML's value, the printed words at its place
     (as the labeling view pre-fills them, ``suggest``). The printed words must read back to that
     value (the labeling view's normalisers, with the separator and date order the document's other
     values settle), or the field is left out."""
     located = {name: fv for name, fv in fields.items() if fv.source.startswith("einvoice:")}
     labels = suggest(located, pages)
-    options = document_options({lab["field"]: lab["text"] for lab in labels})
-    return [lab for lab in labels if _reads_back(lab["field"], lab["text"], lab["value"], options)]
+    options = document_options({lab.field: lab.text or "" for lab in labels})
+    return [lab for lab in labels if _reads_back(lab.field, lab.text or "", lab.value, options)]
 
 
 def _reads_back(name: str, text: str, value: str | None, options: Any) -> bool:
@@ -84,7 +84,7 @@ def lesson(document_id: str, pages: list[Page], fields: dict[str, FieldValue], l
     """The labels an e-invoice gives its print and the template induced from them, checked on the
     document as the stream would detect and read it; None when the print shows too little."""
     labels = labels_from(fields, pages)
-    if not any(lab["field"] == "invoice_number" for lab in labels):
+    if not any(lab.field == "invoice_number" for lab in labels):
         return None
     example = onboarding.example(document_id, 1, pages, labels)
     induced, _ = onboarding.induced([example], template_id, version)
@@ -93,7 +93,7 @@ def lesson(document_id: str, pages: list[Page], fields: dict[str, FieldValue], l
     # lines. The layout fingerprint keeps the anchors of the header block, where layouts stand still.
     header = {a: at for a, at in template.layout.items() if at[1] <= HEADER_BLOCK}
     template = template.model_copy(update={"layout": header or template.layout})
-    printed = next((lab["text"] for lab in labels if lab["field"] == "vendor_name"), None)
+    printed = next((lab.text for lab in labels if lab.field == "vendor_name"), None)
     if printed:  # detected by the name as printed ("MUSTER GMBH"), not as the XML has it ("GLN 43... MUSTER GMBH")
         template = template.model_copy(update={"match": template.match.model_copy(update={"keywords": [printed]})})
     result = onboarding.check(template, [example], live, regex_timeout_s)

@@ -398,6 +398,25 @@ class ReviewDecision(Contract):
     decided_at: datetime = Field(default_factory=utcnow)
 
 
+class LabeledWord(BaseModel):
+    text: str
+    bbox: BBox
+
+
+class LabeledValue(BaseModel):
+    """One labelled value of a document, in the corpus truth form (a truth.json's ``labels``): what
+    a labeler, an import or the e-invoice teacher saved. ``field``: a header field or
+    ``line_items.<row>.<column>``; ``value`` normalised; ``text`` as printed; the ``words`` with
+    their boxes are the token-level training data. A value typed, not picked, has no page."""
+
+    field: str
+    value: str | None
+    text: str | None = None
+    page: int | None = None
+    bbox: BBox | None = None
+    words: list[LabeledWord] = Field(default_factory=list)
+
+
 class Label(Contract):
     """A person's statement of one field's true value on a document: training data."""
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
-from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, Page, Word
+from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS, LabeledValue, Page, Word
 from services.extraction.rules import extract_field
 from services.parsing.anchors import find_anchors
 from services.parsing.layout import union
@@ -44,7 +44,7 @@ class Labeled:
 
     pages: list[Page]
     fields: dict[str, str | None]
-    labels: list[dict]  # {"field", "value", "page", "words": [{"text", "bbox"}]}
+    labels: list[LabeledValue]  # located on a page: each with its page and words
 
 
 @dataclass
@@ -54,10 +54,10 @@ class Induced:
     dropped: dict[str, str] = field(default_factory=dict)  # field -> why no rule
 
 
-def _value_words(page: Page, label: dict) -> list[int]:
+def _value_words(page: Page, label: LabeledValue) -> list[int]:
     found = []
-    for truth in label["words"]:
-        tx0, ty0, tx1, ty1 = truth["bbox"]
+    for truth in label.words:
+        tx0, ty0, tx1, ty1 = truth.bbox
         for i, w in enumerate(page.words):
             x0, y0, x1, y1 = w.bbox
             if abs(x0 - tx0) < 2 and abs(y0 - ty0) < 2 and abs(x1 - tx1) < 2 and abs(y1 - ty1) < 2:
@@ -154,21 +154,21 @@ def infer_options(examples: list[Labeled]) -> Options:
     decimal: Literal[".", ","] | None = None
     for ex in examples:
         for label in ex.labels:
-            printed = " ".join(w["text"] for w in label["words"])
-            if label["field"] in ("invoice_date", "due_date"):
+            printed = " ".join(w.text for w in label.words)
+            if label.field in ("invoice_date", "due_date"):
                 for fmt in _DATE_FORMATS:
                     try:
                         parsed = datetime.strptime(printed, fmt).date().isoformat()
-                        if parsed == label["value"] and fmt not in date_formats:
+                        if parsed == label.value and fmt not in date_formats:
                             date_formats.append(fmt)
                     except ValueError:
                         continue
                 with contextlib.suppress(ValueError):
                     normalise_date(printed)
-            if label["field"] in ("total_amount", "net_amount") and decimal is None:
+            if label.field in ("total_amount", "net_amount") and decimal is None:
                 for sep in (".", ","):  # type: Literal[".", ","]
                     try:
-                        if normalise_amount(printed, sep) == label["value"]:
+                        if normalise_amount(printed, sep) == label.value:
                             decimal = sep
                             break
                     except ValueError:
@@ -190,16 +190,16 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
             continue
         ranked: list[tuple[tuple[int, float], FieldRule, Layout]] = []
         for ex in examples:
-            label = next((lab for lab in ex.labels if lab["field"] == fname), None)
-            if label is None:
+            label = next((lab for lab in ex.labels if lab.field == fname), None)
+            if label is None or label.page is None:  # typed, not picked: nothing to anchor
                 continue
-            page = ex.pages[label["page"] - 1]
+            page = ex.pages[label.page - 1]
             value = _value_words(page, label)
             if not value:
                 continue
             printed = " ".join(page.words[i].text for i in value)
             kind = TYPE_OF.get(fname, "text")
-            taken = _labelled_words(ex, label["page"])
+            taken = _labelled_words(ex, label.page)
             box = union([page.words[i].bbox for i in value])
             sides: tuple[tuple[Literal["right", "below"], tuple[str, float] | None], ...] = (
                 ("right", anchor_left(page, value, taken)), ("below", anchor_above(page, value, taken)))
@@ -221,7 +221,7 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
                                              pattern=PATTERNS["currency"], max_distance=total.max_distance + 80), {}))
         chosen = _first_reproducing(candidates, examples, fname, probe)
         if chosen is None:
-            labelled = any(lab["field"] == fname for ex in examples for lab in ex.labels)
+            labelled = any(lab.field == fname for ex in examples for lab in ex.labels)
             dropped[fname] = "no anchor reproduces the label" if labelled else "not printed on the labeled documents"
             continue
         fields[fname] = chosen[0]
@@ -237,7 +237,7 @@ def induce(examples: list[Labeled], template_id: str, *, version: int = 1) -> In
 
 def _labelled_words(ex: Labeled, page_number: int) -> frozenset[int]:
     page = ex.pages[page_number - 1]
-    return frozenset(i for lab in ex.labels if lab["page"] == page_number for i in _value_words(page, lab))
+    return frozenset(i for lab in ex.labels if lab.page == page_number for i in _value_words(page, lab))
 
 
 def _nearest(spans: list, box: tuple[float, float, float, float], direction: str):  # type: ignore[no-untyped-def,type-arg]
@@ -261,8 +261,8 @@ def _identifiers(examples: list[Labeled]) -> dict[str, str]:
     ids: dict[str, str] = {}
     for ex in examples:
         for label in ex.labels:
-            if label["field"] in ("vendor_vat_id", "vendor_iban") and label["field"] not in ids:
-                ids[label["field"]] = " ".join(w["text"] for w in label["words"])
+            if label.field in ("vendor_vat_id", "vendor_iban") and label.field not in ids:
+                ids[label.field] = " ".join(w.text for w in label.words)
     return ids
 
 
@@ -286,10 +286,10 @@ def _first_reproducing(candidates: list[tuple[FieldRule, Layout]], examples: lis
 def induce_line_items(examples: list[Labeled], fields: dict[str, FieldRule]) -> LineItemRule | None:
     """Column headers from the row above the first labelled line item."""
     for ex in examples:
-        firsts = {lab["field"].split(".")[2]: lab for lab in ex.labels if lab["field"].startswith("line_items.0.")}
-        if "amount" not in firsts:
+        firsts = {lab.field.split(".")[2]: lab for lab in ex.labels if lab.field.startswith("line_items.0.")}
+        if "amount" not in firsts or firsts["amount"].page is None:
             continue
-        page = ex.pages[firsts["amount"]["page"] - 1]
+        page = ex.pages[firsts["amount"].page - 1]
         columns: dict[str, list[str]] = {}
         for sub in LINE_ITEM_FIELDS:
             label = firsts.get(sub)
@@ -319,4 +319,5 @@ def labeled_from_truth(pdf: bytes, truth: dict) -> Labeled:
     """A synthetic document with its truth as a labeled example (what a labeler would produce)."""
     from services.parsing.readers import DEFAULT_READER
 
-    return Labeled(pages=DEFAULT_READER.read(pdf, max_pages=50), fields=truth["fields"], labels=truth["labels"])
+    labels = [LabeledValue.model_validate(label) for label in truth["labels"]]
+    return Labeled(pages=DEFAULT_READER.read(pdf, max_pages=50), fields=truth["fields"], labels=labels)

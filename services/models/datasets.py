@@ -59,7 +59,7 @@ def human_documents(s: Session, cutoff: datetime, pages_of: PagesOf, limit: int)
     for document_id, row in _labeler_sets(s, cutoff).items():
         doc = s.get(DocumentRow, document_id)
         if doc is not None and doc.blob_uri:
-            out.append({"row": doc, "labels": row.labels, "origin": row.origin, "at": row.created_at,
+            out.append({"row": doc, "labels": row.values(), "origin": row.origin, "at": row.created_at,
                         "source": {"revision": row.revision, "author": row.author}})
     labeled = {d["row"].document_id for d in out}
     for document_id, rows in _corrections(s, cutoff).items():

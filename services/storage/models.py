@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from services.contracts import ValidatedDocument
+from services.contracts import LabeledValue, ValidatedDocument
 
 
 def _now() -> datetime:
@@ -225,6 +225,10 @@ class LabelSet(SQLModel, table=True):
     author: str = Field(max_length=100)
     created_at: datetime = Field(default_factory=_now)
     published_at: datetime | None = Field(default=None, index=True)
+
+    def values(self) -> list[LabeledValue]:
+        """The labels as their contract."""
+        return [LabeledValue.model_validate(label) for label in self.labels]
 
 
 class TemplateVersion(SQLModel, table=True):

@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import Session
 
 from labeling import onboarding, store, studio
-from labeling.labels import LabelError, Pick, build
+from labeling.labels import LabelError, Pick, build, stored
 from services.contracts import IncomingDocument, Page
 from services.errors import TemplateError, UnreadableDocument
 from services.extraction import registry
@@ -131,7 +131,7 @@ def save_labels(request: Request, document_id: str, body: LabelsBody, who: Label
             raise HTTPException(409, str(exc)) from None
         s.commit()
     _wake(request)
-    return {"document_id": document_id, "revision": row.revision, "labels": labels}
+    return {"document_id": document_id, "revision": row.revision, "labels": stored(labels)}
 
 
 def _examples(request: Request, s: Session, document_ids: list[str]) -> list[onboarding.Example]:
@@ -141,7 +141,7 @@ def _examples(request: Request, s: Session, document_ids: list[str]) -> list[onb
         if current is None:
             raise HTTPException(409, f"{document_id} has no labels yet")
         out.append(onboarding.example(document_id, current.revision, _pages(request, _document(s, document_id)),
-                                      current.labels))
+                                      current.values()))
     return out
 
 
@@ -252,7 +252,7 @@ def label_studio_export(request: Request, who: Labeling,
             if current is None:
                 raise HTTPException(409, f"{document_id} has no labels")
             tasks += studio.export_document(
-                document_id, _pages(request, _document(s, document_id)), current.labels,
+                document_id, _pages(request, _document(s, document_id)), current.values(),
                 image_url=f"{base}/api/documents/{document_id}/pages/{{page}}.png", revision=current.revision,
                 author=current.author, scale=SCALE)
         audit.record(s, actor=who.username, action="labels.export", object_type="labels", object_id="*",

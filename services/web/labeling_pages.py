@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 import labeling
 from labeling import store
-from labeling.labels import suggest, template_id_for
+from labeling.labels import stored, suggest, template_id_for
 from services.access.roles import Permission
 from services.contracts import HEADER_FIELDS, LINE_ITEM_FIELDS
 from services.extraction import registry
@@ -48,7 +48,7 @@ def label_page(request: Request, document_id: str, who: Labeling) -> HTMLRespons
         current = store.latest(s, document_id)
         following = next((d["document_id"] for d in store.worklist(s, limit=2) if d["document_id"] != document_id),
                          None)
-        vendor = next((lab["value"] for lab in (current.labels if current else []) if lab["field"] == "vendor_name"),
+        vendor = next((lab.value for lab in (current.values() if current else []) if lab.field == "vendor_name"),
                       None) or doc.vendor
         alike = store.labeled_alike(s, document_id, vendor)
     suggested = []
@@ -58,7 +58,7 @@ def label_page(request: Request, document_id: str, who: Labeling) -> HTMLRespons
     data = {
         "document_id": document_id, "page_count": doc.page_count or 0, "header": list(HEADER_FIELDS),
         "columns": list(LINE_ITEM_FIELDS), "revision": current.revision if current else None,
-        "labels": current.labels if current else suggested, "suggested": bool(suggested), "next": following,
+        "labels": current.labels if current else stored(suggested), "suggested": bool(suggested), "next": following,
         "template_id": doc.template_id or (template_id_for(vendor) if vendor else ""),
         "alike": alike,
         "can_publish": who.can(Permission.PUBLISH_TEMPLATES),  # type: ignore[attr-defined]
