@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from services.contracts import (
@@ -154,10 +155,12 @@ def generic_identifiers(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str
 
 
 def generic_rest(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
-    """No vendor template matched: what the generic rules read of the other fields, where the model read nothing."""
-    if doc.detection.status == "matched":
+    """No vendor template matched: what the generic rules read of the other fields, where the model
+    read nothing, and the item table under a header row they know."""
+    if doc.detection.status == "matched" or ctx.generic is None:
         return {}, []
-    return _generic(doc, ctx, first=False), []
+    items = extract_line_items(doc.pages, ctx.generic.line_items, ctx.generic.options) if ctx.generic.line_items else []
+    return _generic(doc, ctx, first=False), items
 
 
 def ranked_candidates(doc: ClassifiedDocument, ctx: Context) -> tuple[dict[str, FieldValue], list[LineItem]]:
@@ -196,6 +199,22 @@ def _against_totals(fields: dict[str, FieldValue], found: dict[str, FieldValue])
     if not all(name in fields for name in TOTALS) or not adds_up(*(fields[name].value for name in TOTALS)):
         return found
     return {name: fv for name, fv in found.items() if name not in TOTALS or fv.value == fields[name].value}
+
+
+def _items_add_up(items: list[LineItem], net: FieldValue | None) -> bool:
+    """Rows read as the invoice's items by a reader that knows no vendor: they add up to the net to
+    the cent, and each row's quantity times its price is its amount where it prints both. Anything
+    less is no item table worth an integrator's trust, and a validation issue for nothing."""
+    if not items or net is None or net.value is None:
+        return False
+    try:
+        amounts = [Decimal(item.amount) for item in items]  # type: ignore[arg-type]
+        if sum(amounts, Decimal(0)) != Decimal(net.value):
+            return False
+        return all(abs(Decimal(i.quantity) * Decimal(i.unit_price) - a) <= Decimal("0.01")
+                   for i, a in zip(items, amounts, strict=True) if i.quantity and i.unit_price)
+    except (InvalidOperation, TypeError):
+        return False
 
 
 def _uncorroborated(fields: dict[str, FieldValue], floor: float = MODEL_ONLY_FLOOR) -> dict[str, FieldValue]:
@@ -288,6 +307,8 @@ def _extract(doc: ClassifiedDocument, ctx: Context) -> ExtractedDocument:
         found, found_items = extractor(doc, ctx)
         if extractor is layout_model:
             found = _against_totals(fields, found)
+        if extractor is generic_rest and not _items_add_up(found_items, fields.get("net_amount")):
+            found_items = []  # a table the generic rules found is kept only where it is the invoice's net
         for name, value in found.items():
             if gaps is not None and name in fields:
                 continue

@@ -99,3 +99,37 @@ def test_a_template_s_gaps_are_filled_and_only_its_gaps(tmp_path: Path) -> None:
         if name not in ("tax_amount", "vendor_vat_id"):
             assert fv.source.split("+")[0].startswith("northwind@"), name
             assert "ranker" not in fv.source and "generic" not in fv.source, name
+
+
+def test_an_unknown_vendor_s_item_table_is_read_where_it_adds_up_to_the_net(tmp_path: Path) -> None:
+    """Under a header row of the usual column names the generic rules read the items, as the
+    vendor's own template reads them, for a vendor nobody onboarded."""
+    rt = runtime(tmp_path, templates=False)
+    for name in ("northwind", "bergmann", "lumiere"):  # English, German, French headers
+        result = read(rt, name)
+        assert result.detection.status == "unknown", name
+        golden = json.loads((GOLDEN / f"{name}.json").read_text())["line_items"]
+        assert [item.model_dump(include={"description", "quantity", "unit_price", "amount"})
+                for item in result.line_items] == [
+            {key: item[key] for key in ("description", "quantity", "unit_price", "amount")} for item in golden], name
+
+
+def test_rows_that_are_not_the_invoice_s_items_are_left_out() -> None:
+    """A reader that knows no vendor keeps its rows only where they add up to the net to the cent
+    and each row's quantity times its price is its amount: anything else would be an integrator's
+    wrong data, or a validation issue for nothing."""
+    from services.contracts import FieldValue, LineItem
+    from services.extraction.logic import _items_add_up
+
+    def net(value: str | None) -> FieldValue:
+        return FieldValue(value=value, confidence=0.9, source="ranker@1")
+
+    items = [LineItem(description="a", quantity="2.00", unit_price="1.50", amount="3.00"),
+             LineItem(description="b", amount="4.00")]
+    assert _items_add_up(items, net("7.00"))
+    assert not _items_add_up(items, net("7.01"))  # a row missing, or one too many
+    assert not _items_add_up(items, None) and not _items_add_up(items, net(None))  # nothing to add up to
+    assert not _items_add_up([], net("0.00"))
+    wrong = [items[0].model_copy(update={"unit_price": "1.60"}), items[1]]
+    assert not _items_add_up(wrong, net("7.00"))  # 2 x 1.60 is not 3.00: a column read as another
+    assert not _items_add_up([LineItem(description="c", amount="n/a")], net("7.00"))
