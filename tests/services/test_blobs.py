@@ -1,0 +1,39 @@
+"""The blob store gives out a URI only for bytes that are on the disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from services.storage.blobs import BlobStore
+
+
+def test_a_blob_is_synced_file_and_name_before_its_uri_is_given(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    blobs = BlobStore(tmp_path / "blobs")
+    uri = blobs.put(b"%PDF-1.7 an invoice")
+    path = Path(blobs._path(uri.rsplit("/", 1)[1]))
+    assert blobs.get(uri) == b"%PDF-1.7 an invoice"
+    # Each new folder's name in the one above it; the file's bytes (under its temporary name), then
+    # its name in its folder.
+    file = next(n for n, name in enumerate(synced) if name.startswith(str(path.parent / ".tmp-")))
+    assert synced[-1] == str(path.parent) and file < len(synced) - 1
+    assert {str(path.parent), str(path.parent.parent), str(tmp_path / "blobs" / "sha256"),
+            str(tmp_path / "blobs"), str(tmp_path)} <= set(synced)
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]
+
+    synced.clear()
+    assert blobs.put(b"%PDF-1.7 an invoice") == uri
+    assert synced == []  # stored once: nothing to write again
+    blobs.put(b"%PDF-1.7 another")
+    assert len(synced) >= 2  # its own file and name, in folders already made
