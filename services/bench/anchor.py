@@ -7,7 +7,10 @@ to validation: with its templates (known vendors: no model where the template's 
 without any (unknown vendors: the layout model and the generic rules), and through the broker with
 one worker. Each side's CPU is its process's and its children's (pdftotext; the parse sandbox), the
 median of ``rounds`` passes after a warm-up; milliseconds a document are the monitoring page's CPU
-seconds per 1,000 documents. Beside each figure: the fields it read right, so that a cheap side is
+seconds per 1,000 documents. The passes take turns (invoice2data's, then docflow's known and unknown,
+the order turning each round), and a ratio is the median of each round's: a machine shared with
+others runs faster or slower by the minute, and two sides measured minutes apart would compare the
+minutes as much as the code. Beside each figure: the fields it read right, so that a cheap side is
 not cheap by reading nothing.
 """
 
@@ -20,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from services.bench.stream import _own_cpu, through_broker
@@ -68,33 +72,52 @@ def environment(root: Path) -> Path:
     return python
 
 
-def invoice2data(python: Path, passes: list[Path]) -> dict:
-    done = subprocess.run([str(python), str(RUNNER), str(TEMPLATES), *map(str, passes)],
-                          capture_output=True, text=True, check=True)
-    return json.loads(done.stdout)
+class Invoice2data:
+    """invoice2data's runner in its own environment, warm, reading the next of ``folders`` a call
+    (the same PDFs in each: see invoice2data_run.py)."""
+
+    def __init__(self, python: Path, warm: Path, folders: list[Path]):
+        self.folders = iter(folders)
+        self.proc = subprocess.Popen([str(python), str(RUNNER), str(TEMPLATES), str(warm)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+
+    def read(self) -> dict:
+        assert self.proc.stdin is not None and self.proc.stdout is not None
+        self.proc.stdin.write(f"{next(self.folders)}\n")
+        self.proc.stdin.flush()
+        answer = self.proc.stdout.readline()
+        if not answer:
+            raise RuntimeError(f"invoice2data's runner ended (exit {self.proc.wait()})")
+        return json.loads(answer)  # type: ignore[no-any-return]
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
 
 
-def docflow(docs: list[tuple[str, bytes, dict]], settings: Settings, rounds: int) -> dict:
-    """The in-process path, as ``docflow extract`` runs it, on every document ``rounds`` times."""
-    rt = Runtime(settings)
-    run(IncomingDocument(source="bench", content=base64.b64encode(docs[0][1]).decode()), rt)  # warm
-    costs: list[float] = []
-    read: dict[str, dict] = {}
-    states: dict[str, int] = {}
-    modelled = 0
-    for n in range(rounds):
+class Docflow:
+    """The in-process path, as ``docflow extract`` runs it, warm, one pass over the documents a call."""
+
+    def __init__(self, docs: list[tuple[str, bytes, dict]], settings: Settings):
+        self.docs, self.rt = docs, Runtime(settings)
+        run(IncomingDocument(source="bench", content=base64.b64encode(docs[0][1]).decode()), self.rt)  # warm
+        self.passes = 0
+
+    def read(self) -> dict:
+        n, self.passes = self.passes, self.passes + 1
         started = _own_cpu()
         outcomes = [run(IncomingDocument(document_id=f"{doc_id}-{n}", source="bench",
-                                         content=base64.b64encode(pdf).decode()), rt) for doc_id, pdf, _ in docs]
-        costs.append(1000 * (_own_cpu() - started) / len(docs))
-        if n == 0:
-            for (doc_id, _, _), outcome in zip(docs, outcomes, strict=True):
-                states[outcome.state] = states.get(outcome.state, 0) + 1
-                fields = getattr(outcome.result, "fields", {})
-                read[doc_id] = {name: fv.value for name, fv in fields.items()}
-                modelled += getattr(outcome.result, "model_version", None) is not None
-    return {"cpu_ms_per_doc": statistics.median(costs), "rounds_ms": costs, "states": states,
-            "model_ran": modelled, "read": read}
+                                         content=base64.b64encode(pdf).decode()), self.rt)
+                    for doc_id, pdf, _ in self.docs]
+        figures: dict = {"cpu_ms_per_doc": 1000 * (_own_cpu() - started) / len(self.docs), "states": {},
+                         "model_ran": 0, "read": {}}
+        for (doc_id, _, _), outcome in zip(self.docs, outcomes, strict=True):
+            figures["states"][outcome.state] = figures["states"].get(outcome.state, 0) + 1
+            fields = getattr(outcome.result, "fields", {})
+            figures["read"][doc_id] = {name: fv.value for name, fv in fields.items()}
+            figures["model_ran"] += getattr(outcome.result, "model_version", None) is not None
+        return figures
 
 
 def right(docs: list[tuple[str, bytes, dict]], read: dict[str, dict], names: dict[str, str]) -> tuple[int, int]:
@@ -131,40 +154,52 @@ def against(count: int, rounds: int, home: Path, *, broker: bool = True, model_r
             folder.mkdir()
             for doc_id, pdf, _ in docs:
                 (folder / f"{doc_id}.pdf").write_bytes(pdf)
-        anchor = invoice2data(python, passes)
+        (root / "warm.pdf").write_bytes(docs[0][1])  # a path no pass reads
         base = Settings(home=root / "known", database_url=f"sqlite:///{root / 'known.db'}", model_dir=model_root)
-        known = docflow(docs, base, rounds)
         bare = root / "rules"  # the same rules without a vendor template: every document unknown
         shutil.copytree(base.rules_dir, bare, ignore=shutil.ignore_patterns("templates"))
         (bare / "templates").mkdir()
-        unknown = docflow(docs, base.model_copy(update={"home": root / "unknown", "rules_dir": bare,
-                                                        "database_url": f"sqlite:///{root / 'unknown.db'}"}), rounds)
+        anchor = Invoice2data(python, root / "warm.pdf", passes)
+        try:
+            unknown = base.model_copy(update={"home": root / "unknown", "rules_dir": bare,
+                                              "database_url": f"sqlite:///{root / 'unknown.db'}"})
+            sides: dict[str, Callable[[], dict]] = {"invoice2data": anchor.read, "known": Docflow(docs, base).read,
+                                                    "unknown": Docflow(docs, unknown).read}
+            order = list(sides)
+            passed: dict[str, list[dict]] = {name: [] for name in sides}
+            for n in range(rounds):
+                for name in order[n % 3:] + order[:n % 3]:
+                    passed[name].append(sides[name]())
+        finally:
+            anchor.close()
         streamed = through_broker([(d, pdf) for d, pdf, _ in docs], root / "cluster", f"sqlite:///{root / 's.db'}",
                                   1, 4, model_root, latency=False) if broker else None
     mine = {name: name for name in COMPARED}
-    return {
-        "documents": count, "rounds": rounds,
-        "invoice2data": {"cpu_ms_per_doc": anchor["cpu_ms_per_doc"], "rounds_ms": anchor["rounds_ms"],
-                         "right": right(docs, anchor["read"], COMPARED)},
-        "known": _side(known, right(docs, known["read"], mine)),
-        "unknown": _side(unknown, right(docs, unknown["read"], mine)),
-        "broker": {key: streamed[key] for key in ("cpu_ms_per_doc", "terminal", "model_ran")} if streamed else None,
-    }
-
-
-def _side(figures: dict, right_of: tuple[int, int]) -> dict:
-    return {key: figures[key] for key in ("cpu_ms_per_doc", "rounds_ms", "states", "model_ran")} | {"right": right_of}
+    report: dict = {"documents": count, "rounds": rounds}
+    for name, figures in passed.items():
+        first = figures[0]
+        report[name] = {"cpu_ms_per_doc": statistics.median(f["cpu_ms_per_doc"] for f in figures),
+                        "rounds_ms": [f["cpu_ms_per_doc"] for f in figures],
+                        "right": right(docs, first["read"], COMPARED if name == "invoice2data" else mine)}
+        if name != "invoice2data":
+            report[name] |= {"states": first["states"], "model_ran": first["model_ran"],
+                             "ratio": statistics.median(f["cpu_ms_per_doc"] / a["cpu_ms_per_doc"]
+                                                        for f, a in zip(figures, passed["invoice2data"], strict=True))}
+    report["broker"] = ({key: streamed[key] for key in ("cpu_ms_per_doc", "terminal", "model_ran")}
+                        if streamed else None)
+    return report
 
 
 def print_against(report: dict) -> None:
     anchor, known, unknown, streamed = report["invoice2data"], report["known"], report["unknown"], report["broker"]
     base = anchor["cpu_ms_per_doc"]
     print(f"CPU per document (ms = CPU s per 1,000 documents), {report['documents']} PDFs, median of "
-          f"{report['rounds']} passes, each side's process and its children")
+          f"{report['rounds']} passes taking turns, each side's process and its children; a ratio is the median of "
+          f"the rounds'")
     print(f"  invoice2data 1.0.1, pdftotext, a template per layout : {base:6.1f} ms   fields right "
           f"{anchor['right'][0]}/{anchor['right'][1]}")
     for label, side in (("docflow, known vendor (its template)", known), ("docflow, unknown vendor (model)", unknown)):
-        print(f"  {label:<53}: {side['cpu_ms_per_doc']:6.1f} ms   {side['cpu_ms_per_doc'] / base:5.2f} x invoice2data"
+        print(f"  {label:<53}: {side['cpu_ms_per_doc']:6.1f} ms   {side['ratio']:5.2f} x invoice2data"
               f"   fields right {side['right'][0]}/{side['right'][1]}, model ran on {side['model_ran']}, "
               f"{side['states'].get('accepted', 0)} accepted")
     if streamed:

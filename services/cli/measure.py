@@ -58,7 +58,8 @@ def train(corpus: Path, epochs: int, lr: float, batch_size: int, layers: int, ma
 @click.option("--broker/--no-broker", default=True, show_default=True, help="Also measure through the broker.")
 @click.option("--against", type=click.Choice(["invoice2data"]), default=None,
               help="CPU per document against invoice2data 1.0.1 on the same PDFs (installed once under HOME/anchor).")
-@click.option("--rounds", type=int, default=3, show_default=True, help="With --against: passes over the PDFs.")
+@click.option("--rounds", type=int, default=5, show_default=True,
+              help="With --against: passes over the PDFs, each side's in turn.")
 def bench(count: int, workers: int, partitions: int, database_url: str | None, broker: bool, against: str | None,
           rounds: int) -> None:
     """Benchmark: docs/s and p50/p99 latency through the broker beside the in-process rate,

@@ -33,3 +33,8 @@ def test_bench_against_invoice2data(tmp_path: Path) -> None:
     for side in (anchor, known, unknown):
         assert side["cpu_ms_per_doc"] > 1.0  # a pass that read from a cache would cost next to nothing
     assert unknown["cpu_ms_per_doc"] > known["cpu_ms_per_doc"]
+    # The passes took turns and a ratio is the median of the rounds' (each pass beside the anchor's).
+    for side in (known, unknown):
+        assert len(side["rounds_ms"]) == 2
+        pairs = sorted(ours / theirs for ours, theirs in zip(side["rounds_ms"], anchor["rounds_ms"], strict=True))
+        assert side["ratio"] == pytest.approx(sum(pairs) / 2)
