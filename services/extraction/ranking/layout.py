@@ -24,6 +24,11 @@ class Segment:
     def folded(self) -> str:  # asked for again and again by the neighbour look-ups: folded once
         return fold(self.text)
 
+    @cached_property
+    def worded(self) -> bool:
+        """It holds words, not just numbers (a label may stand in it)."""
+        return any(c.isalpha() for c in self.text)
+
 
 @dataclass(frozen=True)
 class Match:
@@ -62,28 +67,26 @@ class PageLayout:
     def left_of(self, seg: Segment, x: float) -> Segment | None:
         """The nearest segment with words (not just numbers) on the same row that ends left of ``x``."""
         best = None
-        for other in self.segments:
-            if other is seg or other.bbox[2] > x + 1 or not _same_row(seg.bbox, other.bbox):
+        box = seg.bbox
+        for other in self.segments:  # the cheap tests first: this runs for every value of a page
+            end = other.bbox[2]
+            if end > x + 1 or x - end > 320 or other is seg or not _same_row(box, other.bbox) or not other.worded:
                 continue
-            if not any(c.isalpha() for c in other.text):
-                continue
-            if x - other.bbox[2] > 320:
-                continue
-            if best is None or other.bbox[2] > best.bbox[2]:
+            if best is None or end > best.bbox[2]:
                 best = other
         return best
 
     def above(self, bbox: BBox, reach: float = 3.2) -> list[Segment]:
         """Segments above ``bbox`` whose x-range overlaps it, nearest first, within ``reach`` line heights."""
         height = max(bbox[3] - bbox[1], 4.0)
+        low, high, top = -height * 0.3, reach * height * 1.6, bbox[1]
         found = []
         for other in self.segments:
-            gap = bbox[1] - other.bbox[3]
-            if gap < -height * 0.3 or gap > reach * height * 1.6:
+            box = other.bbox
+            gap = top - box[3]
+            if gap < low or gap > high or box[1] >= top - 1:
                 continue
-            if other.bbox[1] >= bbox[1] - 1:
-                continue
-            if min(bbox[2], other.bbox[2]) - max(bbox[0], other.bbox[0]) > -2:
+            if min(bbox[2], box[2]) - max(bbox[0], box[0]) > -2:
                 found.append((gap, other))
         return [seg for _gap, seg in sorted(found, key=lambda pair: pair[0])]
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
+from functools import cache, lru_cache
 
 _PUNCTUATION = re.compile(r"[^\w]+")
 
@@ -126,26 +126,35 @@ NEGATIVE: dict[str, tuple[str, ...]] = {
 }
 
 
+@lru_cache(maxsize=8192)
 def label_score(field: str, label: str) -> float:
     """How surely the folded ``label`` names ``field``: the weight of its best phrase, or -1 when a
-    phrase of another value stands in it beside no longer phrase of this field; 0 when neither."""
+    phrase of another value stands in it beside no longer phrase of this field; 0 when neither.
+    (Asked for the same few labels again and again: a page's segments label many values.)"""
     if not label:
         return 0.0
     padded = f" {label} "
+    positive, negative = _phrases(field)
     best, best_len = 0.0, 0
-    for phrase, weight in POSITIVE.get(field, {}).items():
-        if f" {phrase}" in padded and (weight > best or (weight == best and len(phrase) > best_len)):
-            best, best_len = weight, len(phrase)
-    for phrase in NEGATIVE.get(field, ()):
-        # Word starts only, so "ust" in "ustid" counts but "ust" inside "august" does not.
-        if f" {phrase}" in padded and not _inside_positive(field, phrase, padded):
+    for phrase, weight, length in positive:
+        if phrase in padded and (weight > best or (weight == best and length > best_len)):
+            best, best_len = weight, length
+    for phrase, inside in negative:
+        # Word starts only, so "ust" in "ustid" counts but "ust" inside "august" does not; not a
+        # part of a positive phrase present ("net" in "net a payer").
+        if phrase in padded and not any(positive_phrase in padded for positive_phrase in inside):
             return -1.0
     return best
 
 
-def _inside_positive(field: str, phrase: str, padded: str) -> bool:
-    """A negative phrase that is part of a positive one present ("net" in "net a payer")."""
-    return any(phrase in positive and f" {positive}" in padded for positive in POSITIVE.get(field, {}))
+@cache
+def _phrases(field: str) -> tuple[tuple[tuple[str, float, int], ...], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """``field``'s phrases as searched for: (" phrase", weight, length) of each positive one, and
+    (" phrase", the positive ones it is part of) of each negative one."""
+    positive = POSITIVE.get(field, {})
+    negative = NEGATIVE.get(field, ())
+    return (tuple((f" {phrase}", weight, len(phrase)) for phrase, weight in positive.items()),
+            tuple((f" {phrase}", tuple(f" {p}" for p in positive if phrase in p)) for phrase in negative))
 
 
 # Where a party's block starts: the label above or beside a name says whose name it is.

@@ -25,6 +25,10 @@ _ADDRESS = re.compile(r"(?:^|\s)(?:\d+\w?\s+)?(?:rue|avenue|av|bd|boulevard|chem
                       r"road|rd|lane|way|drive|via|viale|piazza|calle|postfach|po box|bp|cedex)\b"
                       r"|\w+(?:strasse|str|weg|gasse|platz|allee|ring|damm|ufer|chaussee)\b(?:\s+\d|$)")
 _LEGAL = tuple(f" {form} " for form in LEGAL_FORMS)
+# The phrases as they are searched for (padded once here, not at every segment's test).
+_NOT_A_NAME = tuple(f" {phrase}" for phrase in NOT_A_NAME)
+_SELLER, _BUYER = (tuple(f" {label} " for label in labels) for labels in (SELLER_LABELS, BUYER_LABELS))
+_PARTY_LABELS = frozenset(SELLER_LABELS + BUYER_LABELS)
 
 
 @dataclass(frozen=True)
@@ -37,9 +41,9 @@ class NamePick:
     evidence: frozenset[str]  # what spoke for it: seller, legal, repeated, sender, letterhead, footer
 
 
-def _contains_word_start(folded: str, phrases: tuple[str, ...]) -> bool:
+def _contains_word_start(folded: str, padded_phrases: tuple[str, ...]) -> bool:
     padded = f" {folded}"
-    return any(f" {p}" in padded for p in phrases)
+    return any(p in padded for p in padded_phrases)
 
 
 def legal_form(folded: str) -> bool:
@@ -56,7 +60,7 @@ def _looks_like_name(text: str) -> bool:
     digits = sum(c.isdigit() for c in text)
     if letters < 3 or digits > 0.25 * max(letters, 1) or "@" in text or text.rstrip().endswith(":"):
         return False
-    if _contains_word_start(folded, NOT_A_NAME) and not legal_form(folded):
+    if _contains_word_start(folded, _NOT_A_NAME) and not legal_form(folded):
         return False
     if text.lstrip()[:1] in "([{/*-" or _BIC.fullmatch(text.strip()) or _ADDRESS.search(folded):
         return False
@@ -78,7 +82,7 @@ def _party(layout: PageLayout, seg: Segment) -> str | None:
     candidates = layout.above(seg.bbox, reach=7.0)[:6] + (layout.above(left.bbox, reach=7.0)[:6] if left else [])
     probes += sorted(candidates, key=lambda other: seg.bbox[1] - other.bbox[3])
     for probe in probes:
-        if probe is left and not (probe.text.rstrip().endswith(":") or probe.folded in SELLER_LABELS + BUYER_LABELS):
+        if probe is left and not (probe.text.rstrip().endswith(":") or probe.folded in _PARTY_LABELS):
             continue  # the text of another block on the row, not a label beside the name
         party = _own_party(probe.folded)
         if party:
@@ -89,9 +93,9 @@ def _party(layout: PageLayout, seg: Segment) -> str | None:
 def _own_party(folded: str) -> str | None:
     """A name printed after its party's label on one line: "Auftraggeber Firma GmbH"."""
     first = f" {' '.join(folded.split()[:3])} "
-    if any(f" {label} " in first for label in BUYER_LABELS):
+    if any(label in first for label in _BUYER):
         return "buyer"
-    if any(f" {label} " in first for label in SELLER_LABELS):
+    if any(label in first for label in _SELLER):
         return "seller"
     return None
 
