@@ -7,7 +7,7 @@ later value is merged into the earlier one: agreement raises confidence, disagre
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -97,16 +97,23 @@ def _detected(doc: ClassifiedDocument, ctx: Context) -> Template | None:
     return ctx.versions.get(detected) or ctx.templates.get(detected[0])
 
 
-def read_with(template: Template, pages: list[Page],
-              regex_timeout_s: float) -> tuple[dict[str, FieldValue], list[LineItem]]:
+def read_with(template: Template, pages: list[Page], regex_timeout_s: float
+              ) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """Every field and the line items ``template`` finds on ``pages``."""
-    fields = {}
-    for name, rule in template.fields.items():
-        found = extract_field(pages, rule, template, regex_timeout_s)
-        if found is not None:
-            fields[name] = found
+    fields = read_fields(template, pages, regex_timeout_s, template.fields)
     items = extract_line_items(pages, template.line_items, template.options) if template.line_items else []
     return fields, items
+
+
+def read_fields(template: Template, pages: list[Page], regex_timeout_s: float,
+                names: Iterable[str]) -> dict[str, FieldValue]:
+    """The fields ``names`` (of those ``template`` has a rule for) it finds on ``pages``."""
+    fields = {}
+    for name in names:
+        found = extract_field(pages, template.fields[name], template, regex_timeout_s)
+        if found is not None:
+            fields[name] = found
+    return fields
 
 
 GENERIC_CONFIDENCE = 0.7
@@ -118,10 +125,12 @@ GENERIC_FIRST = frozenset({"vendor_vat_id", "vendor_iban"})
 def _generic(doc: ClassifiedDocument, ctx: Context, first: bool) -> dict[str, FieldValue]:
     if ctx.generic is None:
         return {}
-    found, _ = read_with(ctx.generic, doc.pages, ctx.regex_timeout_s)
+    # Each of its field rules runs once a document: the identifiers first, the rest later (its item
+    # table is generic_rest's).
+    names = [name for name in ctx.generic.fields if (name in GENERIC_FIRST) == first]
+    found = read_fields(ctx.generic, doc.pages, ctx.regex_timeout_s, names)
     return {name: value.model_copy(update={"confidence": _generic_confidence(name, value.value)})
-            for name, value in found.items()
-            if (name in GENERIC_FIRST) == first and _plausible(name, value.value or "")}
+            for name, value in found.items() if _plausible(name, value.value or "")}
 
 
 CHECKED_CONFIDENCE = 0.9
