@@ -38,11 +38,11 @@ def by_layout(spans: list[Span], where: tuple[float, float] | None) -> list[Span
 def right_of(anchor: Span, max_distance: float) -> Span | None:
     _ax0, atop, ax1, abottom = union([w.bbox for w in anchor.words])
     height = abottom - atop
-    band = [
+    middle, half, start = (atop + abottom) / 2, height / 2, ax1 - 0.5
+    band = [  # the cheap test first: this runs over the page's every word for every anchor
         i for i, w in enumerate(anchor.page.words)
-        if i not in anchor.idx
-        and abs((w.bbox[1] + w.bbox[3]) / 2 - (atop + abottom) / 2) <= height / 2
-        and w.bbox[0] >= ax1 - 0.5 and w.bbox[0] - ax1 <= max_distance
+        if start <= (x0 := w.bbox[0]) and x0 - ax1 <= max_distance
+        and abs((w.bbox[1] + w.bbox[3]) / 2 - middle) <= half and i not in anchor.idx
     ]
     band.sort(key=lambda i: anchor.page.words[i].bbox[0])
     kept: list[int] = []
