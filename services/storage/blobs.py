@@ -39,7 +39,12 @@ class BlobStore:
         path = self._path(digest)
         if not path.exists():
             self._folder(path.parent)
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            try:
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            except FileNotFoundError:  # its folder was removed since it was made (by hand): again
+                self._made.discard(path.parent)
+                self._folder(path.parent)
+                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -37,3 +38,11 @@ def test_a_blob_is_synced_file_and_name_before_its_uri_is_given(tmp_path: Path,
     assert synced == []  # stored once: nothing to write again
     blobs.put(b"%PDF-1.7 another")
     assert len(synced) >= 2  # its own file and name, in folders already made
+
+
+def test_a_shard_folder_removed_by_hand_is_made_again(tmp_path: Path) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    blobs.put(b"%PDF-1.7 first")
+    shutil.rmtree(tmp_path / "blobs")  # an operator clears the store under a running worker
+    uri = blobs.put(b"%PDF-1.7 first")
+    assert blobs.get(uri) == b"%PDF-1.7 first"
