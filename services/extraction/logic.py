@@ -97,8 +97,8 @@ def _detected(doc: ClassifiedDocument, ctx: Context) -> Template | None:
     return ctx.versions.get(detected) or ctx.templates.get(detected[0])
 
 
-def read_with(template: Template, pages: list[Page], regex_timeout_s: float
-              ) -> tuple[dict[str, FieldValue], list[LineItem]]:
+def read_with(template: Template, pages: list[Page],
+              regex_timeout_s: float) -> tuple[dict[str, FieldValue], list[LineItem]]:
     """Every field and the line items ``template`` finds on ``pages``."""
     fields = read_fields(template, pages, regex_timeout_s, template.fields)
     items = extract_line_items(pages, template.line_items, template.options) if template.line_items else []

@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import tempfile
+from itertools import takewhile
 from pathlib import Path
 
 from services.contracts import Reason
@@ -28,7 +29,6 @@ def sha256_hex(data: bytes) -> str:
 class BlobStore:
     def __init__(self, root: Path):
         self.root = Path(root)
-        self._made: set[Path] = set()  # shard folders known to exist (and synced into their parent)
 
     def _path(self, digest: str) -> Path:
         return self.root / "sha256" / digest[:2] / digest[2:4] / digest
@@ -38,13 +38,8 @@ class BlobStore:
         digest = sha256_hex(data)
         path = self._path(digest)
         if not path.exists():
-            self._folder(path.parent)
-            try:
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-            except FileNotFoundError:  # its folder was removed since it was made (by hand): again
-                self._made.discard(path.parent)
-                self._folder(path.parent)
-                fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            _folder(path.parent)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(data)
@@ -56,15 +51,6 @@ class BlobStore:
                 raise
             _sync(path.parent)  # the new name
         return f"blob://sha256/{digest}"
-
-    def _folder(self, folder: Path) -> None:
-        if folder in self._made:
-            return
-        missing = [p for p in (folder, *folder.parents) if not p.exists()][::-1]
-        folder.mkdir(parents=True, exist_ok=True)
-        for made in missing:  # each new folder's name, in the folder above it
-            _sync(made.parent)
-        self._made.add(folder)
 
     def get(self, uri: str) -> bytes:
         match = _URI.match(uri or "")
@@ -79,6 +65,16 @@ class BlobStore:
     def exists(self, uri: str) -> bool:
         match = _URI.match(uri or "")
         return match is not None and self._path(match.group(1)).exists()
+
+
+def _folder(folder: Path) -> None:
+    """``folder`` made where it is missing, each new folder's name synced in the one above it."""
+    if folder.is_dir():
+        return
+    missing = list(takewhile(lambda p: not p.exists(), (folder, *folder.parents)))
+    folder.mkdir(parents=True, exist_ok=True)
+    for made in reversed(missing):
+        _sync(made.parent)
 
 
 def _sync(folder: Path) -> None:
