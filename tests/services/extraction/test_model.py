@@ -14,7 +14,15 @@ from services.extraction.logic import merge
 from services.extraction.model import network
 from services.extraction.model.calibration import Calibrator, fit
 from services.extraction.model.decode import choose
-from services.extraction.model.features import MAX_TOKENS, STRIDE, align_tags, reading_order, windows
+from services.extraction.model.features import (
+    MAX_PIECES,
+    MAX_TOKENS,
+    STRIDE,
+    align_tags,
+    reading_order,
+    tensors,
+    windows,
+)
 from services.extraction.model.labels import IGNORE, LABEL_ID, LABELS
 from services.parsing.readers import DEFAULT_READER
 from services.synth.layouts import vendor_layouts
@@ -54,16 +62,77 @@ def test_tags_follow_the_truth_boxes() -> None:
 
 
 def test_long_pages_split_into_overlapping_windows() -> None:
-    """A page longer than 512 tokens becomes windows that overlap; only first sub-tokens carry tags."""
+    """A page longer than 512 tokens becomes windows that overlap; a window's outputs are its words'
+    first sub-tokens, each tagged (a word cut at a window's start counts from where it resumes)."""
     tokenizer = network.tokenizer_from(network.base_path())
     words = [Word(text=f"word{i} extraordinarily", bbox=(10, 10 + i, 50, 18 + i)) for i in range(400)]
     page = Page(number=1, width=600, height=900, words=words)
     pw = reading_order(page)
     out = windows(tokenizer, pw, [0] * len(pw.words))
     assert len(out) >= 2 and all(len(w["input_ids"]) <= MAX_TOKENS for w in out)
-    assert out[0]["word_ids"][-1 - STRIDE] == out[1]["word_ids"][1]
-    tagged = [lab for lab, wid in zip(out[0]["labels"], out[0]["word_ids"], strict=True) if wid is not None]
-    assert IGNORE in tagged and 0 in tagged
+    assert out[0]["input_ids"][-1 - STRIDE:-1] == out[1]["input_ids"][1:1 + STRIDE]
+    for w in out:
+        inner = w["word_ids"][1:-1]
+        assert inner == sorted(set(inner)) and len(w["keep"]) == len(inner) + 2 < len(w["input_ids"])
+        assert w["labels"] == [IGNORE, *[0] * len(inner), IGNORE]
+
+
+def test_a_word_reading_model_sees_a_word_as_one_position() -> None:
+    """With ``words``, a position is a word: its first MAX_PIECES sub-tokens, its own tag; a word the
+    tokenizer makes nothing of reads as [UNK]; the network reads a word as the mean of its first
+    piece and all its pieces' mean (id 0 pads)."""
+    import torch
+
+    tokenizer = network.tokenizer_from(network.base_path())
+    texts = ["Rechnungsnummer", "DE89370400440532013000", "\u200b", "42"]
+    words = [Word(text=t, bbox=(10 + 100 * i, 10, 90 + 100 * i, 18)) for i, t in enumerate(texts)]
+    pw = reading_order(Page(number=1, width=600, height=900, words=words))
+    (window,) = windows(tokenizer, pw, [1, 2, 3, 4], inputs="words")
+    assert window["word_ids"] == [None, 0, 1, 2, 3, None] and window["labels"] == [IGNORE, 1, 2, 3, 4, IGNORE]
+    pieces = window["input_ids"]
+    assert pieces[0] == [tokenizer.cls_token_id] and pieces[-1] == [tokenizer.sep_token_id]
+    assert len(pieces[1]) > 1 and len(pieces[2]) == MAX_PIECES and pieces[3] == [tokenizer.unk_token_id]
+    named = tensors([window, windows(tokenizer, reading_order(Page(
+        number=1, width=600, height=900, words=words[:1])), inputs="words")[0]])
+    ids, boxes, mask = named["input_ids"], named["bbox"], named["attention_mask"]
+    assert ids.shape == (2, 6, MAX_PIECES) and mask.tolist() == [[1] * 6, [1, 1, 1, 0, 0, 0]]
+    model = network.from_minilm(layers=1, inputs="words").eval()
+    assert network.inputs_of(model) == "words"
+    table = model.layoutlm.embeddings.word_embeddings
+    with torch.inference_mode():
+        whole = model(**{name: torch.from_numpy(v) for name, v in named.items()}).logits
+        mean = torch.stack([(table(torch.tensor(p[0])) + table(torch.tensor(p)).mean(dim=0)) / 2
+                            for p in pieces]).unsqueeze(0)
+        alone = model(inputs_embeds=mean, bbox=torch.from_numpy(boxes[:1]),
+                      attention_mask=torch.from_numpy(mask[:1])).logits
+    assert torch.allclose(whole[0], alone[0], atol=1e-5)
+
+
+def test_a_sub_token_model_computes_its_first_pieces_alone() -> None:
+    """A sub-token model's outputs are each word's first sub-token (and the window's ends), tagged
+    there; given those positions it computes exactly what it computes over every token there, and
+    a funnel (kept positions from its first layer on) reads the same windows."""
+    import torch
+
+    tokenizer = network.tokenizer_from(network.base_path())
+    texts = ["Rechnungsnummer", "RE-2024-0017", "vom", "03.12.2024", "Gesamtbetrag", "1.234,56", "EUR"]
+    words = [Word(text=t, bbox=(10 + 80 * i, 10, 80 + 80 * i, 18)) for i, t in enumerate(texts)]
+    pw = reading_order(Page(number=1, width=600, height=900, words=words))
+    tags = list(range(1, len(texts) + 1))
+    (window,) = windows(tokenizer, pw, tags)
+    tokens = tokenizer(texts, is_split_into_words=True, add_special_tokens=False).word_ids()
+    assert len(window["input_ids"]) == len(tokens) + 2 > len(texts) + 2
+    assert window["word_ids"] == [None, *range(len(texts)), None] and window["labels"] == [IGNORE, *tags, IGNORE]
+    assert [([None, *tokens, None])[t] for t in window["keep"]] == window["word_ids"]
+    model = network.from_minilm(layers=3).eval()
+    named = {name: torch.from_numpy(v) for name, v in tensors([window]).items()}
+    with torch.inference_mode():
+        kept = model(**named).logits[0]
+        full = model(**{k: v for k, v in named.items() if k != "keep"}).logits[0, window["keep"]]
+        assert torch.allclose(kept, full, atol=1e-5)
+        funnel = network.from_minilm(layers=3, inputs="funnel").eval()
+        assert network.inputs_of(funnel) == "funnel" and network.inputs_of(model) == "sub-tokens"
+        assert funnel(**named).logits.shape == kept.unsqueeze(0).shape
 
 
 def test_decoding_picks_best_span_and_currency_beside_amount() -> None:
@@ -122,18 +191,22 @@ def test_merge_for_a_vendor_no_template_reads() -> None:
     assert agree.source == "ranker@1+generic@1" and agree.confidence == pytest.approx(0.985)
 
 
-def test_train_load_and_extract(tmp_path: Path) -> None:
-    """A short real training run writes a versioned artifact that loads (fp32, int8) and extracts."""
+@pytest.mark.parametrize("inputs", ["sub-tokens", "words", "funnel"])
+def test_train_load_and_extract(tmp_path: Path, inputs: str) -> None:
+    """A short real training run writes a versioned artifact that loads (fp32, int8) and extracts,
+    reading sub-tokens or whole words."""
     from services.extraction.model.infer import LayoutModel
     from services.synth.corpus import build
     from services.training.layout_model import train
 
     corpus = tmp_path / "corpus"
     build(corpus, vendors=4, docs=3, seed=5, holdout_vendors=1, jobs=1)
-    folder = train(corpus, tmp_path / "models", epochs=1, layers=1, batch_size=4, log=lambda m: None)
+    folder = train(corpus, tmp_path / "models", epochs=1, layers=1 if inputs != "funnel" else 3, batch_size=4,
+                   inputs=inputs, log=lambda m: None)
     meta = json.loads((folder / "meta.json").read_text())
     assert meta["version"] == folder.name and len(meta["dataset"]["sha256"]) == 64
     assert meta["labels"] == LABELS and meta["calibration"]
+    assert meta["inputs"] == inputs
     pdf, _ = generate(vendor_layouts(4, 5)[0], 5, 9)
     pages = DEFAULT_READER.read(pdf, max_pages=5)
     for int8 in (False, True):
