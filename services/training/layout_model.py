@@ -49,12 +49,12 @@ def dataset_hash(docs: list[Document]) -> str:
     return digest.hexdigest()
 
 
-def examples(docs: list[Document], tokenizer, *, inputs: str = network.SUB_TOKENS) -> list[dict]:  # type: ignore[no-untyped-def]
+def examples(docs: list[Document], tokenizer) -> list[dict]:  # type: ignore[no-untyped-def]
     out = []
     for doc in docs:
         for page in DEFAULT_READER.read(doc.pdf.read_bytes(), max_pages=50):
             pw = reading_order(page)
-            out.extend(windows(tokenizer, pw, align_tags(pw, doc.truth["labels"]), inputs=inputs))
+            out.extend(windows(tokenizer, pw, align_tags(pw, doc.truth["labels"])))
     return out
 
 
@@ -161,7 +161,7 @@ def train_on(docs: list[Document], out_root: Path, *, dataset: dict, epochs: int
         model, tokenizer, parent = (network.from_minilm(layers, inputs=inputs),
                                     network.tokenizer_from(network.base_path()), None)
     started = time.perf_counter()
-    items = examples(train_docs, tokenizer, inputs=network.inputs_of(model))
+    items = examples(train_docs, tokenizer)
     log(f"{len(train_docs)} training documents ({len(vendors) - len(dev_set)} vendors), {len(items)} windows; "
         f"{len(dev_docs)} dev documents of {len(dev_set)} unseen vendors"
         + (f"; continuing from {parent['version']}" if parent else ""))

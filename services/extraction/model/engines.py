@@ -94,24 +94,17 @@ def _evict(cache: Path, keep: int) -> None:
 
 
 def export(model: Any, path: Path) -> None:
-    """The float32 graph, batch and token axes dynamic, and a word-reading model's pieces of a word
-    or a sub-token model's kept positions (traced at two windows of 16 positions, 3 pieces, 8 kept:
-    a dimension of 1 would be taken for a constant)."""
+    """The float32 graph, its batch, token and kept axes dynamic (traced at two windows of 16
+    tokens, 8 kept: a dimension of 1 would be taken for a constant)."""
     import torch
 
-    from services.extraction.model.network import WORDS, inputs_of
-
     batch, tokens = torch.export.Dim("batch"), torch.export.Dim("tokens")
-    reads = inputs_of(model)
-    example = {"input_ids": torch.ones((2, 16, 3) if reads == WORDS else (2, 16), dtype=torch.long),
+    example = {"input_ids": torch.ones((2, 16), dtype=torch.long),
                "bbox": torch.zeros((2, 16, 4), dtype=torch.long),
-               "attention_mask": torch.ones((2, 16), dtype=torch.long)}
+               "attention_mask": torch.ones((2, 16), dtype=torch.long),
+               "keep": torch.arange(8, dtype=torch.long).repeat(2, 1)}
     shapes = {name: {0: batch, 1: tokens} for name in example}
-    if reads == WORDS:
-        shapes["input_ids"][2] = torch.export.Dim("pieces", max=64)
-    else:
-        example["keep"] = torch.arange(8, dtype=torch.long).repeat(2, 1)
-        shapes["keep"] = {0: batch, 1: torch.export.Dim("kept")}
+    shapes["keep"] = {0: batch, 1: torch.export.Dim("kept")}
     # The exporter prints its progress to stdout (where `docflow extract --json` writes), warns about
     # axis names it merged and logs the torchvision operators it skips: none of it is for the user.
     exporter = logging.getLogger("torch.onnx")

@@ -26,7 +26,7 @@ class LayoutModel:
 
     def __init__(self, folder: Path, *, int8: bool = False, threads: int | None = None, cache: Path | None = None):
         model, self.tokenizer, self.meta = network.load(folder)
-        self.labels, self.inputs = len(model.config.id2label), network.inputs_of(model)
+        self.labels = len(model.config.id2label)
         self.version = self.meta["version"] + ("+int8" if int8 else "")
         self.engine: OnnxEngine | TorchEngine
         if int8:  # keyed by version and weights: a packed and an unpacked copy are not the same model
@@ -42,7 +42,6 @@ class LayoutModel:
         runner = cls.__new__(cls)
         runner.tokenizer, runner.meta, runner.version = tokenizer, {}, "training"
         runner.labels, runner.engine = len(model.config.id2label), TorchEngine(model)
-        runner.inputs = network.inputs_of(model)
         runner.calibrate = Calibrator(None)
         return runner
 
@@ -56,7 +55,7 @@ class LayoutModel:
         page_words = [reading_order(p) for p in pages]
         batch: list[tuple[int, dict[str, Any]]] = []
         for n, pw in enumerate(page_words):
-            batch.extend((n, w) for w in windows(self.tokenizer, pw, inputs=self.inputs))
+            batch.extend((n, w) for w in windows(self.tokenizer, pw))
         if len(batch) > MAX_WINDOWS:
             batch = batch[: MAX_WINDOWS // 2] + batch[-(MAX_WINDOWS // 2):]
         sums = [[None] * len(pw.words) for pw in page_words]

@@ -16,21 +16,20 @@ from typing import Any
 from services.extraction.model.labels import LABELS
 
 _TAGGER: Any = None
-SUB_TOKENS, WORDS, FUNNEL = "sub-tokens", "words", "funnel"
+SUB_TOKENS, FUNNEL = "sub-tokens", "funnel"
 
 
 def tagger_class():  # type: ignore[no-untyped-def]
-    """LayoutLM's token classifier, reading sub-tokens (``input_ids`` batch x tokens, as LayoutLM
-    does) or whole words (``config.inputs`` WORDS: batch x words x pieces, id 0 padding; a word's
-    input is the mean of its first sub-token's embedding and all its sub-tokens' mean).
+    """LayoutLM's token classifier over sub-tokens (``input_ids`` batch x tokens).
 
     Given ``keep`` (batch x outputs: indexes into the tokens, -1 padding; each word's first
-    sub-token), a sub-token model computes only those positions' logits: its layers up to
-    ``config.pool_at`` read every token, that layer's queries are the kept positions only (its keys
-    and values still every token's) and the layers after it read the kept positions alone. With
-    ``pool_at`` the last layer (the default) the logits are exactly the plain model's at those
-    positions, for less of the last layer's work; a FUNNEL model is trained with it at an earlier
-    layer and runs its later layers at the words' count.
+    sub-token and the window's ends, as features.windows gives them), it computes only those
+    positions' logits: its layers before ``config.pool_at`` read every token, that layer's queries
+    are the kept positions alone (its keys and values still every token's) and the layers after it
+    read the kept positions alone. With ``pool_at`` the last layer (the default, and every model
+    trained before it existed) the logits are exactly the whole model's at those positions, for
+    less of the last layer's work; a FUNNEL is trained with it at its second layer and runs the
+    layers after it at the words' count.
     """
     global _TAGGER
     if _TAGGER is None:
@@ -41,14 +40,6 @@ def tagger_class():  # type: ignore[no-untyped-def]
                         **kwargs):
                 if keep is not None:
                     return self._pooled(input_ids, bbox, attention_mask, keep, labels)
-                if input_ids is not None and input_ids.dim() == 3:
-                    table = self.layoutlm.embeddings.word_embeddings  # MiniLM's row 0 ([PAD]) is not zero
-                    pieces = table(input_ids)
-                    real = (input_ids != 0).unsqueeze(-1).to(pieces.dtype)
-                    mean = (pieces * real).sum(dim=2) / real.sum(dim=2).clamp(min=1)
-                    embeds = (pieces[:, :, 0] + mean) / 2
-                    return super().forward(inputs_embeds=embeds, bbox=bbox, attention_mask=attention_mask,
-                                           labels=labels, **kwargs)
                 return super().forward(input_ids=input_ids, bbox=bbox, attention_mask=attention_mask,
                                        labels=labels, **kwargs)
 
@@ -98,10 +89,7 @@ def _queries_at(layer: Any, hidden: Any, bias: Any, keep: Any) -> Any:
 
 
 def inputs_of(model: Any) -> str:
-    """What a position of ``model`` reads: SUB_TOKENS (models trained before the others), WORDS, or
-    sub-tokens pooled to words early (FUNNEL)."""
-    if getattr(model.config, "inputs", SUB_TOKENS) == WORDS:
-        return WORDS
+    """SUB_TOKENS (every layer but the last over every token), or FUNNEL (pooled to words early)."""
     return FUNNEL if pool_at(model) < model.config.num_hidden_layers - 1 else SUB_TOKENS
 
 
@@ -130,8 +118,8 @@ def tokenizer_from(path: Path):  # type: ignore[no-untyped-def]
 def from_minilm(layers: int | None = None, *, inputs: str = SUB_TOKENS,  # type: ignore[no-untyped-def]
                 pool: int = 1):
     """A fresh LayoutLM token classifier with MiniLM's text weights (optionally its first
-    ``layers`` layers only, for quick tests), its positions ``inputs`` (tagger_class); a FUNNEL's
-    layer ``pool`` (from 0) is where it keeps only each word's first sub-token."""
+    ``layers`` layers only, for quick tests); a FUNNEL's layer ``pool`` (from 0) is where it keeps
+    only each word's first sub-token (tagger_class)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
     from safetensors.torch import load_file
@@ -147,7 +135,7 @@ def from_minilm(layers: int | None = None, *, inputs: str = SUB_TOKENS,  # type:
         max_position_embeddings=bert["max_position_embeddings"], type_vocab_size=bert["type_vocab_size"],
         layer_norm_eps=bert["layer_norm_eps"], max_2d_position_embeddings=1024,
         num_labels=len(LABELS), id2label=dict(enumerate(LABELS)), label2id={v: k for k, v in enumerate(LABELS)},
-        inputs=WORDS if inputs == WORDS else SUB_TOKENS, pool_at=pool if inputs == FUNNEL else None,
+        pool_at=pool if inputs == FUNNEL else None,
     )
     model = tagger_class()(config)
     weights = load_file(str(base / "model.safetensors"))

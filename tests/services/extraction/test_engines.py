@@ -86,32 +86,6 @@ def test_another_version_is_another_file_and_the_oldest_go(tiny, tmp_path: Path,
     assert not list(tmp_path.glob(".compile-*"))  # no half-written compile left behind
 
 
-def test_a_word_reading_model_compiles_with_pieces_as_an_axis(tmp_path: Path) -> None:
-    """A model reading whole words takes batch x words x pieces: int8 reads as float32 at any number
-    of pieces a word, padded pieces included."""
-    import torch
-    from transformers import LayoutLMConfig
-
-    from services.extraction.model.network import tagger_class
-
-    torch.manual_seed(4)
-    config = LayoutLMConfig(vocab_size=500, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
-                            intermediate_size=128, max_position_embeddings=128, num_labels=7, inputs="words")
-    model = tagger_class()(config).eval()
-    int8, fp32 = OnnxEngine(compiled(model, "tiny-words", tmp_path)), TorchEngine(model)
-    for batch, tokens, pieces in ((1, 7, 1), (3, 40, 5), (16, 120, 8)):
-        _, boxes, mask = _inputs(batch, tokens, seed=tokens)
-        rng = np.random.default_rng(pieces)
-        words = rng.integers(1, 500, (batch, tokens, pieces)).astype(np.int64)
-        words[:, :, 1:] *= rng.random((batch, tokens, pieces - 1)) < 0.5  # shorter words padded with 0
-        named = {"input_ids": words, "bbox": boxes, "attention_mask": mask}
-        got, want = int8.logits(named), fp32.logits(named)
-        assert got.shape == want.shape == (batch, tokens, 7)
-        kept = mask.astype(bool)
-        assert (got.argmax(-1) == want.argmax(-1))[kept].mean() >= 0.9
-        assert np.abs(got - want)[kept].max() < 0.25 * np.abs(want).max()
-
-
 def test_a_funnel_compiles_and_reads_as_float32(tmp_path: Path) -> None:
     """A funnel (only the kept positions after its first layer) reads in int8 as in float32, one
     logit row a kept position."""

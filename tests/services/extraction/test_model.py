@@ -15,7 +15,6 @@ from services.extraction.model import network
 from services.extraction.model.calibration import Calibrator, fit
 from services.extraction.model.decode import choose
 from services.extraction.model.features import (
-    MAX_PIECES,
     MAX_TOKENS,
     STRIDE,
     align_tags,
@@ -75,37 +74,6 @@ def test_long_pages_split_into_overlapping_windows() -> None:
         inner = w["word_ids"][1:-1]
         assert inner == sorted(set(inner)) and len(w["keep"]) == len(inner) + 2 < len(w["input_ids"])
         assert w["labels"] == [IGNORE, *[0] * len(inner), IGNORE]
-
-
-def test_a_word_reading_model_sees_a_word_as_one_position() -> None:
-    """With ``words``, a position is a word: its first MAX_PIECES sub-tokens, its own tag; a word the
-    tokenizer makes nothing of reads as [UNK]; the network reads a word as the mean of its first
-    piece and all its pieces' mean (id 0 pads)."""
-    import torch
-
-    tokenizer = network.tokenizer_from(network.base_path())
-    texts = ["Rechnungsnummer", "DE89370400440532013000", "\u200b", "42"]
-    words = [Word(text=t, bbox=(10 + 100 * i, 10, 90 + 100 * i, 18)) for i, t in enumerate(texts)]
-    pw = reading_order(Page(number=1, width=600, height=900, words=words))
-    (window,) = windows(tokenizer, pw, [1, 2, 3, 4], inputs="words")
-    assert window["word_ids"] == [None, 0, 1, 2, 3, None] and window["labels"] == [IGNORE, 1, 2, 3, 4, IGNORE]
-    pieces = window["input_ids"]
-    assert pieces[0] == [tokenizer.cls_token_id] and pieces[-1] == [tokenizer.sep_token_id]
-    assert len(pieces[1]) > 1 and len(pieces[2]) == MAX_PIECES and pieces[3] == [tokenizer.unk_token_id]
-    named = tensors([window, windows(tokenizer, reading_order(Page(
-        number=1, width=600, height=900, words=words[:1])), inputs="words")[0]])
-    ids, boxes, mask = named["input_ids"], named["bbox"], named["attention_mask"]
-    assert ids.shape == (2, 6, MAX_PIECES) and mask.tolist() == [[1] * 6, [1, 1, 1, 0, 0, 0]]
-    model = network.from_minilm(layers=1, inputs="words").eval()
-    assert network.inputs_of(model) == "words"
-    table = model.layoutlm.embeddings.word_embeddings
-    with torch.inference_mode():
-        whole = model(**{name: torch.from_numpy(v) for name, v in named.items()}).logits
-        mean = torch.stack([(table(torch.tensor(p[0])) + table(torch.tensor(p)).mean(dim=0)) / 2
-                            for p in pieces]).unsqueeze(0)
-        alone = model(inputs_embeds=mean, bbox=torch.from_numpy(boxes[:1]),
-                      attention_mask=torch.from_numpy(mask[:1])).logits
-    assert torch.allclose(whole[0], alone[0], atol=1e-5)
 
 
 def test_a_sub_token_model_computes_its_first_pieces_alone() -> None:
@@ -191,10 +159,10 @@ def test_merge_for_a_vendor_no_template_reads() -> None:
     assert agree.source == "ranker@1+generic@1" and agree.confidence == pytest.approx(0.985)
 
 
-@pytest.mark.parametrize("inputs", ["sub-tokens", "words", "funnel"])
+@pytest.mark.parametrize("inputs", ["sub-tokens", "funnel"])
 def test_train_load_and_extract(tmp_path: Path, inputs: str) -> None:
     """A short real training run writes a versioned artifact that loads (fp32, int8) and extracts,
-    reading sub-tokens or whole words."""
+    a plain model or a funnel."""
     from services.extraction.model.infer import LayoutModel
     from services.synth.corpus import build
     from services.training.layout_model import train
