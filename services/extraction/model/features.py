@@ -61,7 +61,7 @@ def windows(tokenizer, page_words: PageWords, tags: list[int] | None = None) -> 
     """Token windows of at most MAX_TOKENS over one page, overlapping by STRIDE tokens.
 
     The network's outputs are a window's ``keep`` positions (each word's first sub-token, and the
-    window's first and last: network.tagger_class); ``word_ids`` maps them back to words and
+    window's first and last: tagger.tagger_class); ``word_ids`` maps them back to words and
     ``labels`` are their tags.
     """
     if not page_words.words:
