@@ -4,6 +4,7 @@ at any batch and window size, compiled once into its cache, printing nothing."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,21 @@ def _inputs(batch: int, tokens: int, seed: int) -> tuple[np.ndarray, np.ndarray,
     return ids, boxes, mask
 
 
+def _int8_against_float32(int8: OnnxEngine, fp32: TorchEngine) -> Iterator[tuple[dict, np.ndarray]]:
+    """At three batch and window sizes: int8's logits are float32's at every kept position (one row
+    a kept position); yields each shape's inputs and float32's logits."""
+    for batch, tokens in ((1, 7), (3, 40), (16, 120)):
+        ids, boxes, mask = _inputs(batch, tokens, seed=tokens)
+        keep = _keep(batch, tokens, seed=tokens)
+        named = {"input_ids": ids, "bbox": boxes, "attention_mask": mask, "keep": keep}
+        got, want = int8.logits(named), fp32.logits(named)
+        assert got.shape == want.shape == (*keep.shape, 7)
+        kept = keep >= 0
+        assert (got.argmax(-1) == want.argmax(-1))[kept].mean() >= 0.9
+        assert np.abs(got - want)[kept].max() < 0.25 * np.abs(want).max()
+        yield named, want
+
+
 def test_int8_reads_as_float32_at_every_shape_compiled_once(tiny, tmp_path: Path, capsys,  # type: ignore[no-untyped-def]
                                                              monkeypatch) -> None:
     import torch
@@ -58,19 +74,10 @@ def test_int8_reads_as_float32_at_every_shape_compiled_once(tiny, tmp_path: Path
     assert capsys.readouterr().out == ""  # the exporter's progress never reaches stdout
     monkeypatch.setattr(engines, "export", lambda *a: pytest.fail("compiled again"))
     assert compiled(tiny, "tiny-1", tmp_path) == path  # the cache serves it
-    int8, fp32 = OnnxEngine(path), TorchEngine(tiny)
-    for batch, tokens in ((1, 7), (3, 40), (16, 120)):
-        ids, boxes, mask = _inputs(batch, tokens, seed=tokens)
-        keep = _keep(batch, tokens, seed=tokens)
-        named = {"input_ids": ids, "bbox": boxes, "attention_mask": mask, "keep": keep}
-        got, want = int8.logits(named), fp32.logits(named)
-        assert got.shape == want.shape == (*keep.shape, 7)
-        kept = keep >= 0
-        assert (got.argmax(-1) == want.argmax(-1))[kept].mean() >= 0.9
-        assert np.abs(got - want)[kept].max() < 0.25 * np.abs(want).max()
+    for named, want in _int8_against_float32(OnnxEngine(path), TorchEngine(tiny)):
         plain = tiny(**{name: torch.from_numpy(v) for name, v in named.items() if name != "keep"}).logits.detach()
-        for row in range(batch):  # the kept positions' logits are the whole model's there
-            k = keep[row][keep[row] >= 0]
+        for row, kept in enumerate(named["keep"]):  # the kept positions' logits are the whole model's there
+            k = kept[kept >= 0]
             assert np.allclose(want[row, :len(k)], plain[row, k].numpy(), atol=1e-4)
 
 
@@ -98,13 +105,5 @@ def test_a_funnel_compiles_and_reads_as_float32(tmp_path: Path) -> None:
     config = LayoutLMConfig(vocab_size=500, hidden_size=64, num_hidden_layers=3, num_attention_heads=4,
                             intermediate_size=128, max_position_embeddings=128, num_labels=7, pool_at=1)
     model = tagger_class()(config).eval()
-    int8, fp32 = OnnxEngine(compiled(model, "tiny-funnel", tmp_path)), TorchEngine(model)
-    for batch, tokens in ((1, 7), (3, 40), (16, 120)):
-        ids, boxes, mask = _inputs(batch, tokens, seed=tokens)
-        keep = _keep(batch, tokens, seed=tokens)
-        named = {"input_ids": ids, "bbox": boxes, "attention_mask": mask, "keep": keep}
-        got, want = int8.logits(named), fp32.logits(named)
-        assert got.shape == want.shape == (*keep.shape, 7)
-        real = keep >= 0
-        assert (got.argmax(-1) == want.argmax(-1))[real].mean() >= 0.9
-        assert np.abs(got - want)[real].max() < 0.25 * np.abs(want).max()
+    assert len(list(_int8_against_float32(OnnxEngine(compiled(model, "tiny-funnel", tmp_path)),
+                                          TorchEngine(model)))) == 3
