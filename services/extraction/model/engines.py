@@ -45,17 +45,29 @@ class TorchEngine:
             return self.model(**{name: torch.from_numpy(v) for name, v in inputs.items()}).logits.numpy()
 
 
+# Graph fusions ONNX Runtime would make and must not. SkipLayerNormalization (a residual Add and
+# its LayerNormalization in one node): ONNX Runtime 1.32's CPU kernel of it took 0.52 ms on a
+# 329 x 384 window, where the LayerNormalization and Add it replaces take 0.045 and 0.04, so
+# unfused the whole int8 forward costs 12.1 ms a window instead of 14.6 (anchor bench's pages, one
+# thread; docs/extraction.md, "The model's cost").
+UNFUSED = ("SkipLayerNormFusion",)
+
+
 class OnnxEngine:
     """An int8 ONNX file in ONNX Runtime, on ``threads`` CPU threads (a worker scales by processes:
     one thread each wastes nothing on spinning pool threads)."""
 
-    def __init__(self, path: Path, threads: int = 1):
+    def __init__(self, path: Path, threads: int = 1, *, optimized: Path | None = None):
+        """``optimized``: where to write the graph as ONNX Runtime runs it (to see its fusions)."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
         options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
         options.log_severity_level = 3  # errors only
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        if optimized is not None:
+            options.optimized_model_filepath = str(optimized)
+        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"],
+                                            disabled_optimizers=list(UNFUSED))
 
     def logits(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         """``inputs`` by name, as features.tensors makes them."""

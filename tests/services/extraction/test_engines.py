@@ -107,3 +107,22 @@ def test_a_funnel_compiles_and_reads_as_float32(tmp_path: Path) -> None:
     model = tagger_class()(config).eval()
     assert len(list(_int8_against_float32(OnnxEngine(compiled(model, "tiny-funnel", tmp_path)),
                                           TorchEngine(model)))) == 3
+
+
+def test_the_engine_keeps_layer_norms_apart_from_their_residual_adds(tiny, tmp_path: Path) -> None:
+    """ONNX Runtime runs the graph without SkipLayerNormalization, whose CPU kernel costs ten times
+    the LayerNormalization and Add it would replace, and still reads as float32."""
+    import onnx
+    import onnxruntime as ort
+
+    runs = tmp_path / "as-run.onnx"
+    engine = OnnxEngine(compiled(tiny, "tiny-1", tmp_path), optimized=runs)
+    ops = {node.op_type for node in onnx.load(str(runs)).graph.node}
+    assert "SkipLayerNormalization" not in ops and "LayerNormalization" in ops
+    assert len(list(_int8_against_float32(engine, TorchEngine(tiny)))) == 3
+    # The fusion is one ONNX Runtime would make: without the setting the same graph has the node.
+    fused = tmp_path / "fused.onnx"
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(fused)
+    ort.InferenceSession(str(compiled(tiny, "tiny-1", tmp_path)), options, providers=["CPUExecutionProvider"])
+    assert "SkipLayerNormalization" in {node.op_type for node in onnx.load(str(fused)).graph.node}
