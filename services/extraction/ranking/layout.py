@@ -4,6 +4,7 @@ the header above it in its column."""
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -42,7 +43,11 @@ class Match:
 
 
 class PageLayout:
-    """Segments of one page with the neighbour look-ups the rankers need."""
+    """Segments of one page with the neighbour look-ups the rankers need.
+
+    Every value of a page asks for its neighbours, and a neighbour stands in a band of heights
+    (above it, on its row): the segments are kept sorted by their bottom edge as well, so that a
+    look-up tests the band's few segments, in page order as a scan of all would, not every one."""
 
     def __init__(self, page: Page):
         self.page = page
@@ -51,6 +56,28 @@ class PageLayout:
             heights = sorted(page.words[i].bbox[3] - page.words[i].bbox[1] for i in line.words) or [0.0]
             self.segments.append(Segment(page.number, n, line.text, line.bbox, tuple(line.words),
                                          heights[len(heights) // 2]))
+        by_bottom = sorted(range(len(self.segments)), key=lambda n: self.segments[n].bbox[3])
+        self._bottoms = [self.segments[n].bbox[3] for n in by_bottom]
+        self._by_bottom = by_bottom
+        # The tallest segment bounds how far below a row's top a segment on that row can end.
+        spans = [seg.bbox[3] - seg.bbox[1] for seg in self.segments]
+        self._tallest = max(spans, default=0.0)
+        self._upright = all(h >= 0 for h in spans)  # False for a NaN too: such a page is scanned whole
+
+    def _bottoms_within(self, low: float, high: float) -> list[Segment]:
+        """The segments whose bottom edge lies in [low, high], widened by a rounding's width (the
+        callers test each one exactly), in page order."""
+        first = bisect_left(self._bottoms, low - _SLACK)
+        picked = sorted(self._by_bottom[first:bisect_right(self._bottoms, high + _SLACK)])
+        return [self.segments[n] for n in picked]
+
+    def _on_rows_of(self, box: BBox) -> list[Segment]:
+        """Every segment that may share a row with ``box`` (more: _same_row decides). Sharing a row
+        means overlapping it, so the bottom lies below ``box``'s top and at most the tallest
+        segment's height below its bottom; a box upside down has no such band."""
+        if not self._upright or box[3] < box[1]:
+            return self.segments
+        return self._bottoms_within(box[1], box[3] + self._tallest)
 
     def match_bbox(self, seg: Segment, start: int, end: int) -> BBox:
         """The box of the words the characters [start, end) of ``seg.text`` fall in."""
@@ -68,7 +95,7 @@ class PageLayout:
         """The nearest segment with words (not just numbers) on the same row that ends left of ``x``."""
         best = None
         box = seg.bbox
-        for other in self.segments:  # the cheap tests first: this runs for every value of a page
+        for other in self._on_rows_of(box):  # the cheap tests first: this runs for every value of a page
             end = other.bbox[2]
             if end > x + 1 or x - end > 320 or other is seg or not _same_row(box, other.bbox) or not other.worded:
                 continue
@@ -81,7 +108,7 @@ class PageLayout:
         height = max(bbox[3] - bbox[1], 4.0)
         low, high, top = -height * 0.3, reach * height * 1.6, bbox[1]
         found = []
-        for other in self.segments:
+        for other in self._bottoms_within(top - high, top - low):
             box = other.bbox
             gap = top - box[3]
             if gap < low or gap > high or box[1] >= top - 1:
@@ -100,6 +127,9 @@ class PageLayout:
             if any(c.isalpha() for c in text):
                 return text
         return ""
+
+
+_SLACK = 1e-6  # points: a band's edges widened by more than a float's rounding of a page's coordinates
 
 
 def _same_row(a: BBox, b: BBox) -> bool:
