@@ -7,6 +7,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
+from math import isnan
 
 from services.contracts import BBox, Page
 from services.extraction.ranking.lexicon import fold
@@ -60,23 +61,23 @@ class PageLayout:
         self._bottoms = [self.segments[n].bbox[3] for n in by_bottom]
         self._by_bottom = by_bottom
         # The tallest segment bounds how far below a row's top a segment on that row can end.
-        spans = [seg.bbox[3] - seg.bbox[1] for seg in self.segments]
-        self._tallest = max(spans, default=0.0)
-        self._upright = all(h >= 0 for h in spans)  # False for a NaN too: such a page is scanned whole
+        self._tallest = max((seg.bbox[3] - seg.bbox[1] for seg in self.segments), default=0.0)
+        self._banded = not any(isnan(v) for seg in self.segments for v in seg.bbox)  # else scanned whole
 
     def _bottoms_within(self, low: float, high: float) -> list[Segment]:
         """The segments whose bottom edge lies in [low, high], widened by a rounding's width (the
-        callers test each one exactly), in page order."""
+        callers test each one exactly), in page order; every segment where a coordinate is no number."""
+        if not self._banded or isnan(low) or isnan(high):
+            return self.segments
         first = bisect_left(self._bottoms, low - _SLACK)
         picked = sorted(self._by_bottom[first:bisect_right(self._bottoms, high + _SLACK)])
         return [self.segments[n] for n in picked]
 
     def _on_rows_of(self, box: BBox) -> list[Segment]:
         """Every segment that may share a row with ``box`` (more: _same_row decides). Sharing a row
-        means overlapping it, so the bottom lies below ``box``'s top and at most the tallest
-        segment's height below its bottom; a box upside down has no such band."""
-        if not self._upright or box[3] < box[1]:
-            return self.segments
+        means overlapping it by half the lower one's height, so the bottom lies below ``box``'s top
+        and at most the tallest segment's height below its bottom (a box upside down overlaps
+        nothing by half its negative height)."""
         return self._bottoms_within(box[1], box[3] + self._tallest)
 
     def match_bbox(self, seg: Segment, start: int, end: int) -> BBox:
