@@ -3,7 +3,7 @@ single label or a single amount gets wrong."""
 
 from __future__ import annotations
 
-from services.contracts import Page, Word
+from services.contracts import Line, Page, Word
 from services.extraction.ranking import rank
 from services.extraction.ranking.lexicon import label_score
 from services.parsing.layout import group_lines
@@ -112,3 +112,66 @@ def test_letterhead_repeated_in_footer() -> None:
 def test_nothing_to_rank() -> None:
     """An empty page gives no values rather than guesses."""
     assert rank([Page(number=1, width=595, height=842)]) == {}
+
+
+def test_a_phrase_test_finds_what_a_loop_over_the_phrases_would() -> None:
+    """The party and legal-form tests search for all their phrases at once and answer as a test of
+    each phrase in turn would: shorter phrases inside longer ones, at the text's ends, none."""
+    from services.extraction.ranking.parties import _any_of
+
+    phrases = [" gmbh ", " gmbh & co kg ", " ag ", " s a ", " sa ", " ltd "]
+    found = _any_of(phrases)
+    for text in (" nordlicht gmbh & co kg ", " ag ", " basa ", " s a r l ", " limited ", "", " agent ", " sa"):
+        assert (found(text) is not None) == any(p in text for p in phrases), text
+
+
+def test_the_layout_s_bands_give_the_neighbours_a_scan_of_every_segment_gives() -> None:
+    """Above and left of a value, the segments come from the band of heights they can stand in, in
+    the order and with the choice a scan of every segment makes: ties in page order, a row's
+    segment a point lower, one upside down (on no row) and one with no number for a coordinate."""
+    from services.extraction.ranking.layout import PageLayout, _same_row
+
+    p = page((60, 100, "Datum"), (300, 100, "Rechnungsnummer"), (300, 112, "R-1"), (60, 112, "01.02.2026"),
+             (180, 100, "Kunde"), (240, 104, "Betrag"), (180, 90, "Kopf"), (420, 101, "Nummer 7"), size=9.0)
+
+    def with_lines(*words: Word) -> Page:  # each word a segment of its own, in the order given
+        lines = [Line(text=w.text, bbox=w.bbox, words=[len(p.words) + n]) for n, w in enumerate(words)]
+        return Page(number=1, width=595, height=842, words=[*p.words, *words], lines=[*p.lines, *lines])
+
+    turned = with_lines(Word(text="Gedreht", bbox=(380, 110, 400, 95)),
+                        Word(text="Leer", bbox=(200, 100, 240, float("nan"))))
+    # Two ending where the other does, on the row of a tall value: the first in page order is chosen.
+    tied = with_lines(Word(text="Hoch", bbox=(500, 96, 540, 117)), Word(text="Flach", bbox=(500, 104, 540, 112)),
+                      Word(text="Wert", bbox=(560, 100, 590, 118)))
+
+    def above_by_scan(layout, bbox, reach):  # type: ignore[no-untyped-def]
+        height = max(bbox[3] - bbox[1], 4.0)
+        found = [(bbox[1] - s.bbox[3], s) for s in layout.segments
+                 if not (bbox[1] - s.bbox[3] < -height * 0.3 or bbox[1] - s.bbox[3] > reach * height * 1.6)
+                 and not s.bbox[1] >= bbox[1] - 1 and min(bbox[2], s.bbox[2]) - max(bbox[0], s.bbox[0]) > -2]
+        return [s for _, s in sorted(found, key=lambda pair: pair[0])]
+
+    def left_by_scan(layout, seg, x):  # type: ignore[no-untyped-def]
+        best = None
+        for other in layout.segments:
+            near = other.bbox[2] <= x + 1 and x - other.bbox[2] <= 320 and other is not seg
+            if near and _same_row(seg.bbox, other.bbox) and other.worded \
+                    and (best is None or other.bbox[2] > best.bbox[2]):
+                best = other
+        return best
+
+    for layout in (PageLayout(p), PageLayout(turned), PageLayout(tied)):
+        for seg in layout.segments:
+            assert layout.left_of(seg, seg.bbox[0] + 1) is left_by_scan(layout, seg, seg.bbox[0] + 1)
+            for reach in (3.2, 7.0, 12.0):
+                assert layout.above(seg.bbox, reach) == above_by_scan(layout, seg.bbox, reach)
+    layout = PageLayout(p)
+    value = next(s for s in layout.segments if s.text == "R-1")
+    assert layout.above(value.bbox)[0].text == "Rechnungsnummer"
+    number = next(s for s in layout.segments if s.text == "Nummer 7")
+    assert layout.left_of(number, number.bbox[0] + 1).text == "Rechnungsnummer"  # a point lower, same row
+    title = next(s for s in layout.segments if s.text == "Rechnungsnummer")
+    assert layout.left_of(title, title.bbox[0] + 1).text == "Betrag"  # four points lower, same row
+    layout = PageLayout(tied)
+    value = next(s for s in layout.segments if s.text == "Wert")
+    assert layout.left_of(value, value.bbox[0] + 1).text == "Hoch"
