@@ -24,11 +24,13 @@ def frozen_set(folder: Path | None) -> tuple[list[Document], str | None]:
     return docs, digest.hexdigest()
 
 
-def per_field(artifact: Path, docs: list[Document], *, int8: bool = True) -> dict[str, float]:
-    """F1 per header field and overall ("header"), and the documents scored ("documents")."""
+def per_field(artifact: Path, docs: list[Document], *, int8: bool = True,
+              cache: Path | None = None) -> dict[str, float]:
+    """F1 per header field and overall ("header"), and the documents scored ("documents"); ``cache``:
+    where the int8 form is compiled (the settings' ``cache_dir``, as the workers that serve it)."""
     from services.extraction.model.infer import LayoutModel
 
-    model = LayoutModel(artifact, int8=int8)
+    model = LayoutModel(artifact, int8=int8, cache=cache)
     fields = {name: Counts() for name in HEADER_FIELDS}
     for doc in docs:
         pages = DEFAULT_READER.read(doc.pdf.read_bytes(), max_pages=50)

@@ -46,12 +46,13 @@ def score(rt: Runtime, artifact: Path, production: Path | None, recent: list) ->
     """Per-field F1 of the candidate and of production, on the frozen set and on recent corrections."""
     frozen, frozen_hash = frozen_set(rt.settings.eval_dir)
     out: dict = {"frozen_set": {"folder": str(rt.settings.eval_dir), "sha256": frozen_hash, "documents": len(frozen)}}
+    cache = rt.settings.cache_dir
     if frozen:
-        out["eval"] = per_field(artifact, frozen)
-        out["production_eval"] = per_field(production, frozen) if production else None
+        out["eval"] = per_field(artifact, frozen, cache=cache)
+        out["production_eval"] = per_field(production, frozen, cache=cache) if production else None
     if recent:
-        out["recent"] = per_field(artifact, recent)
-        out["production_recent"] = per_field(production, recent) if production else None
+        out["recent"] = per_field(artifact, recent, cache=cache)
+        out["production_recent"] = per_field(production, recent, cache=cache) if production else None
     return out
 
 
