@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,23 @@ os.environ.setdefault("DOCFLOW_SHIPPED_MODEL_DIR", str(Path(__file__).resolve().
 from services.runtime import Runtime
 from services.settings import Settings
 from services.storage.db import make_engine, normalise_url, upgrade
+
+_OWN_CACHE = "docflow-test-cache-"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The models tests train are compiled to int8 into a cache of the run's own (the workers they
+    start inherit it), not the user's: ~/.cache/docflow keeps the eight newest, and a run's four
+    evicted the one `docflow up` serves, to be compiled again at its next start."""
+    if "DOCFLOW_CACHE_DIR" not in os.environ:
+        os.environ["DOCFLOW_CACHE_DIR"] = tempfile.mkdtemp(prefix=_OWN_CACHE)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cache = Path(os.environ.get("DOCFLOW_CACHE_DIR", ""))
+    if cache.name.startswith(_OWN_CACHE):
+        shutil.rmtree(cache, ignore_errors=True)
+
 
 POSTGRES_URL = os.environ.get("DOCFLOW_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
