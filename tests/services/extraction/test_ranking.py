@@ -123,6 +123,7 @@ def test_a_phrase_test_finds_what_a_loop_over_the_phrases_would() -> None:
     found = _any_of(phrases)
     for text in (" nordlicht gmbh & co kg ", " ag ", " basa ", " s a r l ", " limited ", "", " agent ", " sa"):
         assert (found(text) is not None) == any(p in text for p in phrases), text
+    assert _any_of([])(" gmbh ") is None
 
 
 def test_the_layout_s_bands_give_the_neighbours_a_scan_of_every_segment_gives() -> None:
