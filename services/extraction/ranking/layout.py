@@ -63,6 +63,11 @@ class PageLayout:
         # The tallest segment bounds how far below a row's top a segment on that row can end.
         self._tallest = max((seg.bbox[3] - seg.bbox[1] for seg in self.segments), default=0.0)
         self._banded = not any(isnan(v) for seg in self.segments for v in seg.bbox)  # else scanned whole
+        # Segments whose words fold to no letter, whatever part of them is taken: ASCII without a
+        # letter (folding changes no such character; "No" from "№" and "tm" from "™" are
+        # why only ASCII is judged so).
+        self._letterless = [all(_LETTERLESS.issuperset(page.words[i].text) for i in seg.words)
+                            for seg in self.segments]
 
     def _bottoms_within(self, low: float, high: float) -> list[Segment]:
         """The segments whose bottom edge lies in [low, high], widened by a rounding's width (the
@@ -122,6 +127,8 @@ class PageLayout:
         """The words of the nearest segment above that stand over ``bbox`` and say something (a
         table's column header, above the rows of numbers between)."""
         for seg in self.above(bbox, reach):
+            if self._letterless[seg.index]:
+                continue  # a row of numbers between the value and its header: nothing of it says anything
             words = [self.page.words[i] for i in seg.words
                      if min(bbox[2], self.page.words[i].bbox[2]) - max(bbox[0], self.page.words[i].bbox[0]) > -3]
             text = fold(" ".join(w.text for w in words))
@@ -130,6 +137,7 @@ class PageLayout:
         return ""
 
 
+_LETTERLESS = frozenset(chr(c) for c in range(128) if not chr(c).isalpha())
 _SLACK = 1e-6  # points: a band's edges widened by more than a float's rounding of a page's coordinates
 
 

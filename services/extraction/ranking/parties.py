@@ -150,9 +150,11 @@ def vendor_name(layouts: list[PageLayout]) -> NamePick | None:
             "footer": top > 0.85,
             "window": party is None and _in_window(layout, seg.bbox) and not sender,
         }
+        # A footer's name heading its column counts more (the column is looked at only for one).
+        footer = (0.45 if _heads_column(layout, seg) else 0.2) if evidence["footer"] else 0.0
         s = (1.0 * evidence["legal"] + 1.2 * evidence["seller"] - 1.6 * evidence["buyer"]
              + 0.35 * min(seen[folded] - 1, 3) + (0.5 + 0.3 * (seg.height <= 8)) * sender
-             + 0.6 * evidence["letterhead"] + (0.45 if _heads_column(layout, seg) else 0.2) * evidence["footer"]
+             + 0.6 * evidence["letterhead"] + footer
              - 0.7 * evidence["window"] - 0.4 * (not evidence["legal"] and party != "seller"))
         if folded not in scored or s > scored[folded][0]:
             scored[folded] = (s, text, seg, frozenset(k for k, v in evidence.items() if v))

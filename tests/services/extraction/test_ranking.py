@@ -176,3 +176,36 @@ def test_the_layout_s_bands_give_the_neighbours_a_scan_of_every_segment_gives() 
     layout = PageLayout(tied)
     value = next(s for s in layout.segments if s.text == "Wert")
     assert layout.left_of(value, value.bbox[0] + 1).text == "Hoch"
+
+
+def test_a_short_segment_s_searches_are_bounded_by_its_length() -> None:
+    """The ranking searches a segment of up to ``UNTIMED`` characters without a timeout of its own:
+    no text that long, made of the characters its patterns weigh, repeated in every unit of up to
+    three (digit runs, grouped thousands, date parts, month names), takes any of them 10 ms of CPU.
+    A pattern that backtracks past what the text's length allows would not be that cheap."""
+    import itertools
+    import time
+
+    from services.extraction.ranking.values import AMOUNT, DATE, NUMBER, UNTIMED
+
+    alphabet = "1a.,- /'(Z"
+    units = ["".join(u) for n in (1, 2, 3) for u in itertools.product(alphabet, repeat=n)]
+    units += ["123 ", "12.34.", "1 January ", "January 1, ", "1 de enero de ", "A1-", "1.234,"]
+    slowest = (0.0, "", "")
+    for pattern, unit in itertools.product((DATE, AMOUNT, NUMBER), units):
+        text = (unit * (UNTIMED // len(unit) + 1))[:UNTIMED]
+        started = time.process_time()
+        list(pattern.finditer(text, timeout=1.0))
+        slowest = max(slowest, (time.process_time() - started, pattern.pattern[:20], unit))
+    assert slowest[0] < 0.010, slowest
+
+
+def test_a_column_header_is_found_over_rows_of_numbers_and_in_signs_that_fold_to_letters() -> None:
+    """Above an amount, rows of numbers say nothing and are passed over; a header written in a sign
+    that folds to letters ("№" is "No") still says something."""
+    from services.extraction.ranking.layout import PageLayout
+
+    for header, said in (("№", "No"), ("Betrag €", "betrag"), ("%", "")):
+        layout = PageLayout(page((300, 88, header), (300, 100, "12.50"), (300, 112, "(7.25)"), (300, 124, "19,99")))
+        value = next(s for s in layout.segments if s.text == "19,99")
+        assert layout.header_words_above(value.bbox) == said, header
