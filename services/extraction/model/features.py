@@ -31,12 +31,18 @@ def reading_order(page: Page) -> PageWords:
     w, h = page.width or 1.0, page.height or 1.0
 
     def scale(b: tuple[float, float, float, float]) -> list[int]:
-        x0, y0, x1, y1 = (min(1000, max(0, round(v))) for v in (b[0] / w * 1000, b[1] / h * 1000,
-                                                                  b[2] / w * 1000, b[3] / h * 1000))
-        return [x0, y0, max(x0, x1), max(y0, y1)]
+        x0, y0 = _permille(b[0] / w * 1000), _permille(b[1] / h * 1000)
+        x1, y1 = _permille(b[2] / w * 1000), _permille(b[3] / h * 1000)
+        return [x0, y0, x1 if x1 > x0 else x0, y1 if y1 > y0 else y0]
 
     return PageWords(page.number, [x.text for x in words], [x.bbox for x in words],
                      [scale(x.bbox) for x in words], order)
+
+
+def _permille(v: float) -> int:
+    """``v`` rounded and held to 0..1000 (a word's edge off the page stands on its edge)."""
+    n = round(v)
+    return 0 if n < 0 else 1000 if n > 1000 else n
 
 
 def align_tags(page_words: PageWords, truth_labels: list[dict]) -> list[int]:
