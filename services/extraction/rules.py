@@ -126,11 +126,11 @@ def extract_line_items(pages: list[Page], rule: LineItemRule, options: Options) 
         columns: dict[str, tuple[float, float]] | None = None
         found: dict[str, list[Span]] = {}  # each column synonym's anchors on the page, looked for once
         for row in rows:
-            words = [page.words[i] for i in row.words]
-            folded = " ".join(fold(w.text) for w in words)
             if columns is None:
                 columns = _header_columns(page, row.words, rule, found)
                 continue
+            words = [page.words[i] for i in row.words]
+            folded = " ".join(fold(w.text) for w in words)
             if any(" ".join(fold(t) for t in stop.split()) in folded for stop in rule.stop):
                 break
             cells: dict[str, list[Word]] = {}
@@ -155,13 +155,19 @@ def extract_line_items(pages: list[Page], rule: LineItemRule, options: Options) 
 
 def _header_columns(page: Page, row: list[int], rule: LineItemRule,
                     found: dict[str, list[Span]]) -> dict[str, tuple[float, float]] | None:
-    columns = {}
     in_row = set(row)
+
+    def spans_of(synonym: str) -> list[Span]:
+        if synonym not in found:
+            found[synonym] = find_anchors(page, synonym)
+        return [s for s in found[synonym] if in_row.issuperset(s.idx)]
+
+    if not any(spans_of(synonym) for synonym in rule.columns.get("amount", ())):
+        return None  # a header names the amount column: every row above the table is passed over here
+    columns = {}
     for name, synonyms in rule.columns.items():
         for synonym in synonyms:
-            if synonym not in found:
-                found[synonym] = find_anchors(page, synonym)
-            spans = [s for s in found[synonym] if in_row.issuperset(s.idx)]
+            spans = spans_of(synonym)
             if spans:
                 box = union([w.bbox for w in spans[0].words])
                 columns[name] = (box[0], box[2])
