@@ -63,9 +63,8 @@ class PageLayout:
         # The tallest segment bounds how far below a row's top a segment on that row can end.
         self._tallest = max((seg.bbox[3] - seg.bbox[1] for seg in self.segments), default=0.0)
         self._banded = not any(isnan(v) for seg in self.segments for v in seg.bbox)  # else scanned whole
-        # Segments whose words fold to no letter, whatever part of them is taken: ASCII without a
-        # letter (folding changes no such character; "No" from "№" and "tm" from "™" are
-        # why only ASCII is judged so).
+        # Segments no part of which folds to a letter: ASCII without one (folding leaves such a
+        # character as it is; a sign elsewhere may fold to letters, "№" to "No", and is read).
         self._letterless = [all(_LETTERLESS.issuperset(page.words[i].text) for i in seg.words)
                             for seg in self.segments]
 

@@ -24,14 +24,13 @@ NUMBER = regex.compile(r"(?<![\w/.-])(?=[A-Za-z0-9/._-]*\d)[A-Za-z0-9][A-Za-z0-9
 
 _SMALL_OR_DECIMAL = regex.compile(r"\d{1,2}|\d+[.,]\d+")  # a day, a count, a rate: no identifier
 
-
 MAX_SEGMENT = 2000  # characters of one segment searched
 REGEX_TIMEOUT_S = 0.25
 # A segment this short is searched without a timeout of its own: the regex module's timeout costs
-# 2-9 us a search however short the text (three searches of every segment of a page: a third of the
+# 2-9 us a search however short the text (three searches of every segment of a page: a tenth of the
 # ranking's time), and none of the three patterns backtracks beyond what a segment's length allows
-# (at most 0.13 ms on 200 characters built to make them work: tests/services/extraction/
-# test_ranking.py). The document's budget is still asked before every search.
+# (under 0.2 ms on 200 characters built to make them work; tests/services/extraction/test_ranking.py
+# holds them to 10 ms). The document's budget is still asked before every search.
 UNTIMED = 200
 
 
