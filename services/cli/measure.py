@@ -40,8 +40,8 @@ def synth(out: Path, vendors: int, docs: int, seed: int, scanned: float, holdout
 @click.option("--max-docs", type=click.IntRange(1), default=None)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--inputs", type=click.Choice(["sub-tokens", "funnel"]), default="sub-tokens", show_default=True,
-              help="funnel: only each word's first sub-token from the second layer on (the model path about 15 %% "
-                   "cheaper, real invoices read at the same F1 but fewer accepted: docs/extraction.md).")
+              help="funnel: only each word's first sub-token from the second layer on, as the shipped model "
+                   "(make model: --epochs 10); the model path about a fifth cheaper (docs/extraction.md).")
 def train(corpus: Path, epochs: int, lr: float, batch_size: int, layers: int, max_docs: int | None,
           seed: int, inputs: str) -> None:
     """Fine-tune the layout model on a labeled corpus (docflow synth output; its split's train part)."""
