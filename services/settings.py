@@ -76,6 +76,12 @@ class Settings(BaseSettings):
 
     # How long a worker's fetch may wait at the broker for new messages (services/kafka.py).
     fetch_wait_ms: int = 50
+    # The chain agent takes up to batch_size events of documents.incoming at a time, waiting at most
+    # batch_linger_ms for more (services/transport.py): their records are written in one transaction
+    # and their messages sent together. A worker killed between sending a batch's results and
+    # recording them sends them again: at most batch_size repeats (1: one document at a time).
+    batch_size: int = Field(default=16, ge=1, le=500)
+    batch_linger_ms: int = Field(default=10, ge=1, le=5000)
     # Consumer-group liveness: how soon a dead worker's partitions move to a live one.
     session_timeout_s: float = 30.0
     heartbeat_s: float = 3.0

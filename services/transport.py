@@ -1,14 +1,20 @@
 """The thin Faust edge around the stages (services/stages.py): decode, gate, call, send, record.
 
-Per event, an agent:
-1. decodes the payload with its topic's contract (a broken one is dead-lettered);
-2. skips the event when the database says its work was already done for the document
+Per batch of events (one, but for the chain agent: ``DOCFLOW_BATCH_SIZE``), an agent:
+1. decodes each payload with its topic's contract (a broken one is dead-lettered);
+2. skips an event when the database says its work was already done for the document
    (a re-delivery after a crash or rebalance is never processed twice);
 3. calls the steps (CPU-bound ones in a thread, so heartbeats go on): one stage, or the whole path
    in one event (services/agents.py: ``PathAgent`` and ``ChainAgent``);
-4. sends every step's message and waits for the broker to acknowledge them;
+4. sends every step's message and waits for the broker to acknowledge them, the whole batch's at
+   once;
 5. records each stage's transition, and the terminal state where there is one, idempotently, in
-   one transaction (``_deliver``: the one place a stage is recorded).
+   one transaction for the batch (``_deliver``: the one place a stage is recorded).
+
+The batch's events are acked once it is delivered: a worker killed mid-batch gets it again, and
+what it had finished is skipped. Per event, the Kafka client's work and a transaction's commit cost
+more than the records themselves; a batch shares them (``docflow bench``: the CPU a document costs
+through the broker against in process).
 
 A document error becomes a dead-letter message with its reason; it never escapes the
 loop, where Faust would ack the event and lose the document. An infrastructure error
@@ -24,6 +30,7 @@ import functools
 import os
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -70,90 +77,116 @@ class Wiring(Protocol):
     def queue_policy(self) -> Any: ...
 
 
+Steps = list[tuple[str, Emit]]  # the stages an event went through and what each emits
+
+
 class StageAgent:
     stage: str
     source_topic: str
     # What a re-delivery must find done to be skipped (the chain: its last stage).
     done_marker: str
+    # Events taken at a time (``handle_many``), waiting at most ``linger_s`` for more.
+    batch: int = 1
+    linger_s: float = 0.0
 
     def __init__(self, app: faust.App, rt: Any, engine: Engine):
         self.app, self.engine = app, engine
         self.rt: Wiring = rt
         self.ledger = Ledger(rt.settings.home)
 
-    # ---- to implement per agent: one step (``process``), or several (``steps``)
+    # ---- to implement per agent: one step (``process``), several (``steps``), or a batch's (``steps_many``)
     async def process(self, event: Event) -> Emit | None:
         raise NotImplementedError
 
-    async def steps(self, event: Event) -> list[tuple[str, Emit]] | None:
+    async def steps(self, event: Event) -> Steps | None:
         """The stages this event went through and what each emits; None to skip the event."""
         emit = await self.process(event)
         return None if emit is None else [(self.stage, emit)]
+
+    async def steps_many(self, events: list[Event]) -> list[Steps | None]:
+        """``steps`` of each event of a batch, a failing one dead-lettered."""
+        return [await self._steps_or_dead_letter(event) for event in events]
 
     # ---- the edge
     def register(self) -> None:
         source = self.app.topic(self.source_topic, key_serializer="raw", value_serializer="raw")
 
         async def loop(stream: Any) -> None:
-            async for event in stream.events():
-                await self.handle(event.key, event.value)
+            if self.batch > 1:  # acked once handled: a worker killed mid-batch gets the batch again
+                async for events in stream.take_events(self.batch, within=self.linger_s):
+                    await self.handle_many([(event.key, event.value) for event in events])
+            else:
+                async for event in stream.events():
+                    await self.handle(event.key, event.value)
 
         loop.__name__ = f"{self.stage}_agent"
         loop.__qualname__ = loop.__name__
         self.app.agent(source, name=f"docflow.{self.stage}")(loop)
 
-    def begin(self, event: Event, model: type[Contract]) -> Any:
-        """Decode a message with its contract; None when the work was already done for its document.
+    def begin(self, event: Event, model: type[Contract], *, gate: bool = True) -> Any:
+        """Decode a message with its contract; None when the work was already done for its document
+        (``gate``: asked here; a batch asks for all its events at once).
         An envelope (documents.incoming) is given its document id here; a later stage's message
         carries it, and its pages are checked out of the blob store."""
         message = decode(model, event.raw)
         if isinstance(message, IncomingDocument):
             event.document_id = assign_document_id(message, event.key, event.raw)
             event.filename = message.filename
-            return None if self.already_done(event.document_id) else message
+            return None if gate and self.done_among({event.document_id}) else message
         event.document_id, event.original_uri = message.doc.document_id, message.doc.blob_uri  # type: ignore[attr-defined]
-        return None if self.already_done(event.document_id) else claims.check_out(message, self.rt.blobs)
+        return None if gate and self.done_among({event.document_id}) else claims.check_out(message, self.rt.blobs)
 
-    def already_done(self, document_id: str) -> bool:
-        """This agent's work was done for the document, or the document already ended (a dead
-        letter the reconciler gave up on, say): either way the event is skipped."""
+    def done_among(self, document_ids: set[str]) -> set[str]:
+        """The documents this agent's work was done for, or that already ended (a dead letter the
+        reconciler gave up on, say): their events are skipped."""
         with self.engine.connect() as connection:
-            return crud.done_or_ended(connection, document_id=document_id, stage=self.done_marker)
+            return crud.done_or_ended_among(connection, document_ids=document_ids, stage=self.done_marker)
 
     async def handle(self, key: bytes | None, raw: bytes | None) -> None:
+        await self.handle_many([(key, raw)])
+
+    async def handle_many(self, items: list[tuple[bytes | None, bytes | None]]) -> None:
+        """A batch of events (one, but for the chain agent): their steps, then every message sent and
+        every record written together (``_deliver``)."""
         started = time.perf_counter()
         CPU.set([0.0])
-        event = Event(key=key, raw=raw or b"", document_id=assign_document_id(None, key, raw or b""))
-        HELD.set((self.ledger, event, self.stage))
+        events = [Event(key=key, raw=raw or b"", document_id=assign_document_id(None, key, raw or b""))
+                  for key, raw in items]
+        HELD.set((self.ledger, events[0], self.stage) if len(events) == 1 else None)
         log = get_logger(stage=self.stage)
         timed = False
         try:
-            done = await self._with_retries(self._steps_or_dead_letter, event)
-            if done is None:
-                metrics.MESSAGES.labels(self.stage, "skipped").inc()
-                log.info("redelivery skipped", document_id=event.document_id)
-                return
-            done = await self._with_retries(self._deliver, event, done, started)
-            for stage, emit in done:
-                metrics.MESSAGES.labels(stage, emit.outcome).inc()
-                ms = (emit.seconds if emit.seconds is not None else time.perf_counter() - started) * 1000
-                log.info("stage done", stage=stage, document_id=event.document_id, outcome=emit.outcome,
-                         reasons=emit.reasons or None, ms=round(ms, 1))
-                if emit.seconds is not None:  # a step timed on its own (several ran in this event)
-                    metrics.SECONDS.labels(stage).observe(emit.seconds)
-                    timed = True
+            walked = await self._with_retries(self.steps_many, events)
+            for event, steps in zip(events, walked, strict=True):
+                if steps is None:
+                    metrics.MESSAGES.labels(self.stage, "skipped").inc()
+                    log.info("redelivery skipped", document_id=event.document_id)
+            todo = [(event, steps) for event, steps in zip(events, walked, strict=True) if steps is not None]
+            delivered = await self._with_retries(self._deliver, todo, started) if todo else []
+            for event, steps in delivered:
+                for stage, emit in steps:
+                    metrics.MESSAGES.labels(stage, emit.outcome).inc()
+                    ms = (emit.seconds if emit.seconds is not None else time.perf_counter() - started) * 1000
+                    log.info("stage done", stage=stage, document_id=event.document_id, outcome=emit.outcome,
+                             reasons=emit.reasons or None, ms=round(ms, 1))
+                    if emit.seconds is not None:  # a step timed on its own (several ran in this event)
+                        metrics.SECONDS.labels(stage).observe(emit.seconds)
+                        timed = True
         finally:
             if not timed:
                 metrics.SECONDS.labels(self.stage).observe(time.perf_counter() - started)
 
-    async def _steps_or_dead_letter(self, event: Event) -> list[tuple[str, Emit]] | None:
+    async def _steps_or_dead_letter(self, event: Event) -> Steps | None:
         try:
             return await self.steps(event)
         except INFRASTRUCTURE:
             raise
         except Exception as exc:  # a bug must not lose the document: dead-letter it, with its type
-            stage, reason, message = failure(exc, self.stage)
-            return [(self.stage, self._failed(event, stage, reason, message))]
+            return self.failed_at_the_edge(event, exc)
+
+    def failed_at_the_edge(self, event: Event, exc: Exception) -> Steps:
+        stage, reason, message = failure(exc, self.stage)
+        return [(self.stage, self._failed(event, stage, reason, message))]
 
     def _failed(self, event: Event, stage: str, reason: Reason, message: str) -> Emit:
         if reason == Reason.INTERNAL_ERROR:
@@ -171,66 +204,104 @@ class StageAgent:
         )
         return Emit(topics.DEADLETTER, letter, outcome="deadletter", reasons=[str(reason)])
 
-    async def _deliver(self, event: Event, done: list[tuple[str, Emit]], started: float) -> list[tuple[str, Emit]]:
-        """Send every step's messages and record the steps; what was delivered (a dead letter in
-        place of a message too large for the broker, and of what would have followed it).
+    async def _deliver(self, todo: list[tuple[Event, Steps]], started: float) -> list[tuple[Event, Steps]]:
+        """Send every message of a batch's steps and record the steps; what was delivered (a dead
+        letter in place of a message too large for the broker, and of what would have followed it).
 
-        The steps before the last are recorded before the last one's message is sent: between a
-        terminal message sent and its record written, a crash repeats that message on redelivery,
-        and that window stays one small transaction however many steps the event ran."""
-        last = done[-1][1]
-        if last.topic in TERMINAL_STATE and last.ends and self._is_terminal(event.document_id):
-            return done  # a redelivered terminal step: the first one already sent and recorded it
-        outgoing = self._outgoing(done)
+        Each document's steps before its last are sent, then recorded (one transaction for the
+        batch), before the last ones' messages are sent and recorded (another): between a terminal
+        message sent and its record written, a crash repeats that message on redelivery, and that
+        window stays one small transaction however many steps and documents the batch ran."""
+        ending = {event.document_id for event, steps in todo
+                  if steps[-1][1].topic in TERMINAL_STATE and steps[-1][1].ends}
+        with self.engine.connect() as connection:
+            # a redelivered terminal step: the first one already sent and recorded it
+            ended = crud.terminal_among(connection, document_ids=ending)
+        live = [self._fitted(event, steps) for event, steps in todo if event.document_id not in ended]
+        await self._send(live, last=False)
+        before = [(d.event, d.steps[:-1]) for d in live if len(d.steps) > 1]
+        self._record(before, started, ends=False)
+        await self._send(live, last=True)
+        self._record([(d.event, d.steps[-1:]) for d in live], started,
+                     known={event.document_id for event, _ in before})
+        return [(event, steps) for event, steps in todo if event.document_id in ended] + \
+            [(d.event, d.steps) for d in live]
+
+    def _fitted(self, event: Event, steps: Steps) -> _Delivery:
+        """The steps and their messages, a dead letter in place of the first message over our size
+        limit (checked before anything is sent: no half of a result reaches the broker)."""
+        outgoing = self._outgoing(steps)
         too_large = next(((n, t, len(d)) for n, t, d in outgoing if len(d) > self.rt.settings.max_message_bytes), None)
         if too_large is not None and too_large[1] != topics.DEADLETTER:
-            # Checked before anything is sent: no half of a result reaches the broker.
             n, topic, size = too_large
-            done = [*done[:n], (done[n][0], self._too_large(event, topic, size, done[n][0]))]
-            outgoing = self._outgoing(done)
-        recorded = 0  # steps recorded so far
-        for n, topic, data in outgoing:
-            if n == len(done) - 1 and recorded < n:
-                self._record(event, done[:n], started, ends=False)
-                recorded = n
-            try:
-                await self.app.producer.send_and_wait(topic, event.document_id.encode(), data, None, None, None)
-            except ProducerSendError as exc:  # Faust wraps every KafkaError of a send in this
-                if not isinstance(exc.__cause__, SIZE_ERRORS) or topic == topics.DEADLETTER:
-                    raise
-                # The broker's own limit is lower than ours: the same verdict.
-                emit = self._too_large(event, topic, len(data), done[n][0])
-                done = [*done[:n], (done[n][0], emit)]
-                await self.app.producer.send_and_wait(topics.DEADLETTER, event.document_id.encode(),
-                                                      encode(emit.message), None, None, None)  # type: ignore[arg-type]
-                break
-        self._record(event, done[recorded:], started)
-        return done
+            steps = [*steps[:n], (steps[n][0], self._too_large(event, topic, size, steps[n][0]))]
+            outgoing = self._outgoing(steps)
+        return _Delivery(event, steps, outgoing)
 
-    def _outgoing(self, done: list[tuple[str, Emit]]) -> list[tuple[int, str, bytes]]:
+    async def _send(self, live: list[_Delivery], *, last: bool) -> None:
+        """Send the messages of each delivery's last step (``last``) or of the steps before it, all
+        before waiting for the broker's acknowledgements. A message the broker refuses for its size
+        makes its step a dead letter, sent in its place; the steps after it are dropped."""
+        sent: list[tuple[_Delivery, int, str, int, Any]] = []
+        for d in live:
+            for n, topic, data in d.outgoing:
+                if (n == len(d.steps) - 1) == last:
+                    ack: Any
+                    try:
+                        ack = await self.app.producer.send(topic, d.event.document_id.encode(), data, None, None, None)
+                    except ProducerSendError as exc:  # Faust wraps every KafkaError of a send in this
+                        ack = exc
+                    sent.append((d, n, topic, len(data), ack))
+        answers = await asyncio.gather(*(_answer(ack) for *_, ack in sent), return_exceptions=True)
+        refused: dict[int, tuple[_Delivery, int, str, int]] = {}
+        for (d, n, topic, size, _), answer in zip(sent, answers, strict=True):
+            if not isinstance(answer, BaseException):
+                continue
+            if not _refused_for_size(answer) or topic == topics.DEADLETTER:
+                raise answer
+            if id(d) not in refused or n < refused[id(d)][1]:
+                refused[id(d)] = (d, n, topic, size)
+        for d, n, topic, size in refused.values():
+            # The broker's own limit is lower than ours: the same verdict.
+            emit = self._too_large(d.event, topic, size, d.steps[n][0])
+            d.steps = [*d.steps[:n], (d.steps[n][0], emit)]
+            d.outgoing = [out for out in d.outgoing if out[0] < n]  # its dead letter is sent here
+            await self.app.producer.send_and_wait(topics.DEADLETTER, d.event.document_id.encode(),
+                                                  encode(emit.message), None, None, None)  # type: ignore[arg-type]
+
+    def _outgoing(self, steps: Steps) -> list[tuple[int, str, bytes]]:
         """(step, topic, bytes) of every message to send, pages claim-checked into the blob store."""
         return [(n, topic, encode(claims.check_in(message, self.rt.blobs)))
-                for n, (_, emit) in enumerate(done)
+                for n, (_, emit) in enumerate(steps)
                 for topic, message in [*emit.also, (emit.topic, emit.message)]
                 if topic is not None and message is not None]
 
-    def _record(self, event: Event, done: list[tuple[str, Emit]], started: float, *, ends: bool = True) -> None:
-        """Each step's transition and what it writes, then (``ends``) where the document ended: one
-        transaction."""
-        with session_scope(self.engine) as s:
-            crud.ensure_document(s, document_id=event.document_id, filename=event.filename or "")
-            for stage, emit in done:
+    def _record(self, done: list[tuple[Event, Steps]], started: float, *, ends: bool = True,
+                known: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+        """Each document's steps' transitions and what they write, then (``ends``) where each
+        ended: one transaction for the batch (``known``: documents whose row this delivery wrote)."""
+        if not done:
+            return
+        own_cpu = (CPU.get() or [0.0])[0] if len(done) == 1 else 0.0  # the event's, where a step has none
+        transitions = []
+        for event, steps in done:
+            for stage, emit in steps:
                 seconds = emit.seconds if emit.seconds is not None else time.perf_counter() - started
-                cpu_s = emit.cpu_s if emit.cpu_s is not None else (CPU.get() or [0.0])[0]
-                crud.record_transition(
-                    s, document_id=event.document_id, stage=stage, outcome=emit.outcome,
-                    reason=emit.reasons[0] if emit.reasons else None,
-                    duration_ms=round(seconds * 1000, 2), cpu_ms=round(cpu_s * 1000, 2),
-                )
-                if emit.persist:
-                    emit.persist(s)
-            if ends and done:
-                self.finish(s, event, done[-1][1])
+                cpu_s = emit.cpu_s if emit.cpu_s is not None else own_cpu
+                transitions.append({"document_id": event.document_id, "stage": stage, "outcome": emit.outcome,
+                                    "reason": emit.reasons[0] if emit.reasons else None,
+                                    "duration_ms": round(seconds * 1000, 2), "cpu_ms": round(cpu_s * 1000, 2)})
+        with session_scope(self.engine) as s:
+            for event, _ in done:
+                if event.document_id not in known:
+                    crud.ensure_document(s, document_id=event.document_id, filename=event.filename or "")
+            crud.record_transitions(s, transitions)
+            for event, steps in done:
+                for _, emit in steps:
+                    if emit.persist:
+                        emit.persist(s)
+                if ends and steps:
+                    self.finish(s, event, steps[-1][1])
 
     def _too_large(self, event: Event, topic: str, size: int, stage: str) -> Emit:
         return self.dead_letter(event, Reason.MESSAGE_TOO_LARGE,
@@ -254,10 +325,6 @@ class StageAgent:
         ):
             metrics.TERMINAL.labels(terminal).inc()
 
-    def _is_terminal(self, document_id: str) -> bool:
-        with session_scope(self.engine) as s:
-            return crud.is_terminal(s, document_id=document_id)
-
     async def _with_retries(self, fn: Callable[..., Any], *args: Any) -> Any:
         delay = 0.5
         for attempt in range(1, INFRA_RETRIES + 1):
@@ -271,6 +338,28 @@ class StageAgent:
                 delay = min(delay * 2, 10.0)
         get_logger(stage=self.stage).critical("infrastructure down; stopping without committing")
         os._exit(EXIT_INFRA_DOWN)
+
+
+@dataclass
+class _Delivery:
+    """One document's steps on their way out, and the messages they send."""
+
+    event: Event
+    steps: Steps
+    outgoing: list[tuple[int, str, bytes]]
+
+
+async def _answer(ack: Any) -> Any:
+    """The broker's answer to one send: an acknowledgement, or the error it failed with."""
+    if isinstance(ack, BaseException):
+        raise ack
+    return await ack
+
+
+def _refused_for_size(exc: BaseException) -> bool:
+    """A message the client or the broker refused as too large (Faust wraps the client's)."""
+    return isinstance(exc, SIZE_ERRORS) or (isinstance(exc, ProducerSendError)
+                                            and isinstance(exc.__cause__, SIZE_ERRORS))
 
 
 # CPU seconds the event in hand has spent in worker threads (set per event by ``handle``).

@@ -128,19 +128,23 @@ def test_invoice_numbers_are_claimed_once(engine) -> None:  # type: ignore[no-un
         assert crud.claim_invoice(s, vendor_key="other", invoice_number="A1", document_id="d2") is None
 
 
-def test_done_or_ended_asks_both_in_one_query(engine) -> None:  # type: ignore[no-untyped-def]
-    """What every stage asks before its work: its own transition recorded, or the document ended."""
+def test_done_or_ended_among_a_batch_of_documents(engine) -> None:  # type: ignore[no-untyped-def]
+    """What the agents ask of a batch of events before their work: which documents had their stage
+    recorded or ended (skipped), and, before sending a terminal message, which ended already."""
     with session_scope(engine) as s:
-        crud.ensure_document(s, document_id="d9")
+        for doc in ("d8", "d9"):
+            crud.ensure_document(s, document_id=doc)
         crud.record_transition(s, document_id="d9", stage="parse", outcome="ok")
     with engine.connect() as c:
-        assert crud.done_or_ended(c, document_id="d9", stage="parse")
-        assert not crud.done_or_ended(c, document_id="d9", stage="extract")
-        assert not crud.done_or_ended(c, document_id="nobody", stage="parse")
+        assert crud.done_or_ended_among(c, document_ids={"d8", "d9", "nobody"}, stage="parse") == {"d9"}
+        assert crud.done_or_ended_among(c, document_ids={"d8", "d9"}, stage="extract") == set()
+        assert crud.done_or_ended_among(c, document_ids=set(), stage="parse") == set()
+        assert crud.terminal_among(c, document_ids={"d8", "d9"}) == set()
     with session_scope(engine) as s:
         crud.finish(s, document_id="d9", state="deadletter", reasons=["PDF_CORRUPT"])
     with engine.connect() as c:
-        assert crud.done_or_ended(c, document_id="d9", stage="extract")
+        assert crud.done_or_ended_among(c, document_ids={"d8", "d9"}, stage="extract") == {"d9"}
+        assert crud.terminal_among(c, document_ids={"d8", "d9"}) == {"d9"}
 
 
 def test_an_event_logs_revision_unmigrated_is_zero_and_asked_again_only_later(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,103 @@
+"""The chain agent's batches (services/transport.py, services/agents.py) on a real database and the
+real document path. The broker is the one part played here: a producer that keeps what it is sent
+and, where a test says so, refuses a message for its size as a broker with a lower limit than ours
+would (the embedded broker cannot be made to; tests/integration covers the rest through it)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from aiokafka.errors import MessageSizeTooLargeError
+from sqlmodel import select
+
+from services import topics
+from services.agents import ChainAgent
+from services.runtime import Runtime
+from services.settings import Settings
+from services.storage.db import make_engine, session_scope, upgrade
+from services.storage.models import Document, StageTransition
+from services.synth import bad
+from services.synth.layouts import NORTHWIND
+from services.synth.render import generate
+
+
+class Producer:
+    """Faust's producer as the agents use it: ``send`` answers a future of the broker's ack."""
+
+    def __init__(self) -> None:
+        self.refuse: set[tuple[str, str]] = set()  # (topic, key) the broker refuses for its size
+        self.sent: list[tuple[str, str, dict]] = []
+
+    async def send(self, topic: str, key: bytes, value: bytes, *_: Any) -> asyncio.Future:
+        ack = asyncio.get_running_loop().create_future()
+        if (topic, key.decode()) in self.refuse:
+            ack.set_exception(MessageSizeTooLargeError())
+        else:
+            self.sent.append((topic, key.decode(), json.loads(value)))
+            ack.set_result(None)
+        return ack
+
+    async def send_and_wait(self, *args: Any) -> None:
+        await (await self.send(*args))
+
+    def to(self, topic: str) -> list[str]:
+        return sorted(key for t, key, _ in self.sent if t == topic)
+
+
+@pytest.fixture
+def chain(tmp_path) -> tuple[ChainAgent, Producer]:  # type: ignore[no-untyped-def]
+    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'docflow.db'}",
+                        parse_timeout_s=0, parse_memory_mb=0)
+    settings.home.mkdir(parents=True)
+    upgrade(settings.db_url)
+    rt = Runtime(settings)
+    producer = Producer()
+    return ChainAgent(SimpleNamespace(producer=producer), rt, make_engine(settings.db_url)), producer  # type: ignore[arg-type]
+
+
+def _invoice(doc_id: str, serial: int, items: int = 2) -> tuple[bytes, bytes]:
+    pdf, _ = generate(NORTHWIND, seed=5, serial=serial, items=items)
+    return doc_id.encode(), bad.envelope(doc_id, pdf).model_dump_json().encode()
+
+
+def _states(agent: ChainAgent) -> dict[str, str]:
+    with session_scope(agent.engine) as s:
+        return {d.document_id: d.state for d in s.exec(select(Document)).all()}
+
+
+def test_a_batch_ends_each_document_once_its_repeats_and_broken_envelopes_included(chain) -> None:  # type: ignore[no-untyped-def]
+    agent, producer = chain
+    first, second = _invoice("inv-1", 1), _invoice("inv-2", 2)
+    broken = (b"broken", b'{"document_id": "broken", "content": 42}')
+    asyncio.run(agent.handle_many([first, second, first, broken]))
+
+    assert producer.to(topics.ACCEPTED) == ["inv-1", "inv-2"]  # the repeat in the batch walked once
+    assert producer.to(topics.DEADLETTER) == ["broken"]
+    for topic in (topics.PARSED, topics.CLASSIFIED, topics.EXTRACTED):  # every stage's message, once
+        assert producer.to(topic) == ["inv-1", "inv-2"], topic
+    assert _states(agent) == {"inv-1": "accepted", "inv-2": "accepted", "broken": "deadletter"}
+    with session_scope(agent.engine) as s:
+        stages = sorted((t.document_id, t.stage) for t in s.exec(select(StageTransition)).all())
+    assert stages == sorted([("broken", "path")] + [(d, stage) for d in ("inv-1", "inv-2")
+                                                    for stage in ("intake", "parse", "detect", "extract", "validate")])
+
+    # The batch again, as a worker after a crash gets it: nothing is sent twice.
+    sent = len(producer.sent)
+    asyncio.run(agent.handle_many([second, first, broken]))
+    assert len(producer.sent) == sent
+
+
+def test_a_message_the_broker_refuses_for_its_size_dead_letters_its_document_alone(chain) -> None:  # type: ignore[no-untyped-def]
+    agent, producer = chain
+    producer.refuse = {(topics.ACCEPTED, "big")}
+    asyncio.run(agent.handle_many([_invoice("big", 3, items=12), _invoice("small", 4)]))
+
+    assert producer.to(topics.ACCEPTED) == ["small"]
+    [(_, _, letter)] = [m for m in producer.sent if m[0] == topics.DEADLETTER]
+    assert (letter["document_id"], letter["reason"], letter["stage"]) == ("big", "MESSAGE_TOO_LARGE", "validate")
+    assert letter["original_uri"]
+    assert _states(agent) == {"big": "deadletter", "small": "accepted"}
