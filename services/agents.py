@@ -84,13 +84,16 @@ class ChainAgent(_PathAgents):
             except INFRASTRUCTURE:
                 raise
             except Exception as exc:  # a broken envelope: dead-lettered, as ``steps`` would
-                walked[i] = self.failed_at_the_edge(event, exc)
-                continue
-            if event.document_id not in seen:
-                seen.add(event.document_id)
-                envelopes[i] = envelope
+                if event.document_id not in seen:
+                    walked[i] = self.failed_at_the_edge(event, exc)
+            else:
+                if event.document_id not in seen:
+                    envelopes[i] = envelope
+            seen.add(event.document_id)
         done = self.done_among({events[i].document_id for i in envelopes})
         todo = [i for i in envelopes if events[i].document_id not in done]
+        if not todo:
+            return walked
         paths = await in_thread(self._walk_all, [(envelopes[i], events[i]) for i in todo], ledger=False)
         for i, steps in zip(todo, paths, strict=True):
             walked[i] = steps

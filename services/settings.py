@@ -81,7 +81,7 @@ class Settings(BaseSettings):
     # and their messages sent together. A worker killed between sending a batch's results and
     # recording them sends them again: at most batch_size repeats (1: one document at a time).
     batch_size: int = Field(default=16, ge=1, le=500)
-    batch_linger_ms: int = Field(default=10, ge=1, le=5000)
+    batch_linger_ms: int = Field(default=50, ge=1, le=5000)
     # Consumer-group liveness: how soon a dead worker's partitions move to a live one.
     session_timeout_s: float = 30.0
     heartbeat_s: float = 3.0
