@@ -109,6 +109,19 @@ def test_a_funnel_compiles_and_reads_as_float32(tmp_path: Path) -> None:
                                           TorchEngine(model)))) == 3
 
 
+def test_weights_take_seven_bits_where_the_cpu_has_no_vnni(tmp_path: Path) -> None:
+    """Without VNNI, int8 products are summed in 16 bits and 8-bit weights saturate them."""
+    from services.extraction.model.engines import seven_bit_weights
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx avx2 fma\n")
+    assert seven_bit_weights(cpuinfo)
+    for vnni in ("avx512_vnni", "avx_vnni"):
+        cpuinfo.write_text(f"processor\t: 0\nflags\t\t: fpu avx2 avx512f {vnni} avx512_bf16\n")
+        assert not seven_bit_weights(cpuinfo)
+    assert seven_bit_weights(tmp_path / "none")  # unreadable: the safe side
+
+
 def test_the_engine_keeps_layer_norms_apart_from_their_residual_adds(tiny, tmp_path: Path) -> None:
     """ONNX Runtime runs the graph without SkipLayerNormalization, whose CPU kernel costs ten times
     the LayerNormalization and Add it would replace, and still reads as float32."""
