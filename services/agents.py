@@ -4,6 +4,7 @@ stage (``PathAgent``, ``DOCFLOW_TOPOLOGY=stages``)."""
 
 from __future__ import annotations
 
+import time
 from functools import cached_property
 
 import faust
@@ -79,13 +80,14 @@ class ChainAgent(_PathAgents):
         walked: list[Steps | None] = [None] * len(events)
         seen: set[str] = set()
         for i, event in enumerate(events):
+            since = time.perf_counter(), time.thread_time()
             try:
                 envelope = self.begin(event, IncomingDocument, gate=False)
             except INFRASTRUCTURE:
                 raise
             except Exception as exc:  # a broken envelope: dead-lettered, as ``steps`` would
                 if event.document_id not in seen:
-                    walked[i] = self.failed_at_the_edge(event, exc)
+                    walked[i] = self.failed_at_the_edge(event, exc, since)
             else:
                 if event.document_id not in seen:
                     envelopes[i] = envelope
@@ -102,12 +104,13 @@ class ChainAgent(_PathAgents):
     def _walk_all(self, todo: list[tuple[IncomingDocument, Event]]) -> list[Steps]:
         paths = []
         for envelope, event in todo:
+            since = time.perf_counter(), time.thread_time()
             try:
                 paths.append(self._walk(envelope, event))
             except INFRASTRUCTURE:
                 raise
             except Exception as exc:  # a bug must not lose the document: dead-letter it, with its type
-                paths.append(self.failed_at_the_edge(event, exc))
+                paths.append(self.failed_at_the_edge(event, exc, since))
         return paths
 
     def _walk(self, envelope: IncomingDocument, event: Event) -> Steps:

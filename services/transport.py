@@ -184,9 +184,14 @@ class StageAgent:
         except Exception as exc:  # a bug must not lose the document: dead-letter it, with its type
             return self.failed_at_the_edge(event, exc)
 
-    def failed_at_the_edge(self, event: Event, exc: Exception) -> Steps:
+    def failed_at_the_edge(self, event: Event, exc: Exception, since: tuple[float, float] | None = None) -> Steps:
+        """The event's one step, a dead letter (``since``: the wall and thread clocks when its work
+        began, timing it on its own where a batch's events share the batch's clock)."""
         stage, reason, message = failure(exc, self.stage)
-        return [(self.stage, self._failed(event, stage, reason, message))]
+        emit = self._failed(event, stage, reason, message)
+        if since is not None:
+            emit.seconds, emit.cpu_s = time.perf_counter() - since[0], time.thread_time() - since[1]
+        return [(self.stage, emit)]
 
     def _failed(self, event: Event, stage: str, reason: Reason, message: str) -> Emit:
         if reason == Reason.INTERNAL_ERROR:
@@ -234,7 +239,7 @@ class StageAgent:
         too_large = next(((n, t, len(d)) for n, t, d in outgoing if len(d) > self.rt.settings.max_message_bytes), None)
         if too_large is not None and too_large[1] != topics.DEADLETTER:
             n, topic, size = too_large
-            steps = [*steps[:n], (steps[n][0], self._too_large(event, topic, size, steps[n][0]))]
+            steps = self._too_large(event, steps, n, topic, size)
             outgoing = self._outgoing(steps)
         return _Delivery(event, steps, outgoing)
 
@@ -263,11 +268,10 @@ class StageAgent:
                 refused[id(d)] = (d, n, topic, size)
         for d, n, topic, size in refused.values():
             # The broker's own limit is lower than ours: the same verdict.
-            emit = self._too_large(d.event, topic, size, d.steps[n][0])
-            d.steps = [*d.steps[:n], (d.steps[n][0], emit)]
+            d.steps = self._too_large(d.event, d.steps, n, topic, size)
             d.outgoing = [out for out in d.outgoing if out[0] < n]  # its dead letter is sent here
             await self.app.producer.send_and_wait(topics.DEADLETTER, d.event.document_id.encode(),
-                                                  encode(emit.message), None, None, None)  # type: ignore[arg-type]
+                                                  encode(d.steps[n][1].message), None, None, None)  # type: ignore[arg-type]
 
     def _outgoing(self, steps: Steps) -> list[tuple[int, str, bytes]]:
         """(step, topic, bytes) of every message to send, pages claim-checked into the blob store."""
@@ -303,10 +307,15 @@ class StageAgent:
                 if ends and steps:
                     self.finish(s, event, steps[-1][1])
 
-    def _too_large(self, event: Event, topic: str, size: int, stage: str) -> Emit:
-        return self.dead_letter(event, Reason.MESSAGE_TOO_LARGE,
+    def _too_large(self, event: Event, steps: Steps, n: int, topic: str, size: int) -> Steps:
+        """The steps up to the ``n``th, whose ``topic`` message of ``size`` bytes is too large: a dead
+        letter in its place, timed as the step it replaces."""
+        stage, replaced = steps[n]
+        emit = self.dead_letter(event, Reason.MESSAGE_TOO_LARGE,
                                 f"the {topic} message would be {size} bytes, over the broker's limit "
                                 f"of {self.rt.settings.max_message_bytes}", stage=stage)
+        emit.seconds, emit.cpu_s = replaced.seconds, replaced.cpu_s
+        return [*steps[:n], (stage, emit)]
 
     def finish(self, session: Session, event: Event, emit: Emit) -> None:
         """Record where the document ended, when this emit ends it; an exception enters the queue."""
