@@ -219,9 +219,10 @@ class StageAgent:
         window stays one small transaction however many steps and documents the batch ran."""
         ending = {event.document_id for event, steps in todo
                   if steps[-1][1].topic in TERMINAL_STATE and steps[-1][1].ends}
-        with self.engine.connect() as connection:
-            # a redelivered terminal step: the first one already sent and recorded it
-            ended = crud.terminal_among(connection, document_ids=ending)
+        ended: set[str] = set()
+        if ending:  # a redelivered terminal step: the first one already sent and recorded it
+            with self.engine.connect() as connection:
+                ended = crud.terminal_among(connection, document_ids=ending)
         live = [self._fitted(event, steps) for event, steps in todo if event.document_id not in ended]
         await self._send(live, last=False)
         before = [(d.event, d.steps[:-1]) for d in live if len(d.steps) > 1]
