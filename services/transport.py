@@ -30,6 +30,7 @@ import functools
 import os
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -282,7 +283,7 @@ class StageAgent:
                 if topic is not None and message is not None]
 
     def _record(self, done: list[tuple[Event, Steps]], started: float, *, ends: bool = True,
-                known: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+                known: AbstractSet[str] = frozenset()) -> None:
         """Each document's steps' transitions and what they write, then (``ends``) where each
         ended: one transaction for the batch (``known``: documents whose row this delivery wrote)."""
         if not done:

@@ -111,26 +111,29 @@ def stage_done(session: Session, *, document_id: str, stage: str) -> bool:
     ).first() is not None
 
 
+# Built once, bound per call (the ids expand to the batch's): making a statement cost more than
+# the database answering it, and every event asks before its work.
+_STAGE_RAN = select(StageTransition.document_id).where(
+    col(StageTransition.document_id).in_(bindparam("ids", expanding=True)),
+    col(StageTransition.stage) == bindparam("stage"))
+_ENDED = select(Document.document_id).where(
+    col(Document.document_id).in_(bindparam("ids", expanding=True)), col(Document.state).in_(DocumentState.TERMINAL))
+
+
 def done_or_ended_among(connection: Connection, *, document_ids: set[str], stage: str) -> set[str]:
-    """Of ``document_ids``, those for which ``stage`` ran or that already ended: two queries for a
-    batch of events (``done_or_ended``'s answer for each)."""
+    """Of ``document_ids``, those for which ``stage`` ran or that already ended (their events are
+    skipped): two queries for a batch of events."""
     if not document_ids:
         return set()
-    ids = sorted(document_ids)
-    done = connection.execute(select(StageTransition.document_id).where(
-        col(StageTransition.document_id).in_(ids), col(StageTransition.stage) == stage)).scalars()
-    ended = connection.execute(select(Document.document_id).where(
-        col(Document.document_id).in_(ids), col(Document.state).in_(DocumentState.TERMINAL))).scalars()
-    return {*done, *ended}
+    ran = connection.execute(_STAGE_RAN, {"ids": sorted(document_ids), "stage": stage}).scalars()
+    return {*ran, *terminal_among(connection, document_ids=document_ids)}
 
 
 def terminal_among(connection: Connection, *, document_ids: set[str]) -> set[str]:
     """Of ``document_ids``, those that already ended."""
     if not document_ids:
         return set()
-    return set(connection.execute(select(Document.document_id).where(
-        col(Document.document_id).in_(sorted(document_ids)),
-        col(Document.state).in_(DocumentState.TERMINAL))).scalars())
+    return set(connection.execute(_ENDED, {"ids": sorted(document_ids)}).scalars())
 
 
 def record_transition(

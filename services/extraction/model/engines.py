@@ -25,6 +25,7 @@ import numpy as np
 
 # Part of the cache key: change it when the export or the quantisation changes.
 FORMAT = "int8pc2"  # 2: a sub-token model computes only the kept positions' last layer
+KEEP = 8  # compiled models kept in the cache, the most recently made or used (about 18 MB each)
 
 
 def seven_bit_weights(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
@@ -39,7 +40,6 @@ def seven_bit_weights(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     except OSError:
         return True
     return not any(flag in flags.split() for flag in ("avx512_vnni", "avx_vnni"))
-KEEP = 8  # compiled models kept in the cache, the most recently made or used (about 18 MB each)
 
 
 class TorchEngine:
