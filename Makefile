@@ -2,13 +2,14 @@
 VENV ?= .venv
 PYTHON ?= python3
 PIP := $(VENV)/bin/pip
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml requirements-lock.txt 2>/dev/null | sha1sum | cut -c1-12)
+BUILT := pyproject.toml requirements-lock.txt setup.py services/parsing/_chars.c
+STAMP := $(VENV)/.installed-$(shell cat $(BUILT) 2>/dev/null | sha1sum | cut -c1-12)
 
 .PHONY: setup up test test-unit lint typecheck bench model clean
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml requirements-lock.txt
+$(STAMP): $(BUILT)
 	scripts/ensure-system-packages
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip

@@ -7,7 +7,10 @@ font size; the box is made as pdfminer makes it (from the baseline, the font's d
 up), so that boxes agree with the pdfplumber reader's within a fraction of a point. Words: chars
 clustered into lines by their top within ``Y_TOLERANCE``, sorted left to right, split at a blank or
 where the next char starts before the last one or more than ``X_TOLERANCE`` after its end,
-ligatures expanded: pdfplumber's ``extract_words`` rule, written out here.
+ligatures expanded: pdfplumber's ``extract_words`` rule, written out here. The loop over chars
+runs in C (``_chars.c``, built by setup.py: a tenth of the Python loop's CPU, which was a third of a
+known vendor's path); ``_chars`` below is the same loop in Python, for an install without a C
+compiler and as the C loop's reference in the tests.
 
 A rotated page (``/Rotate``) is left to the pdfplumber reader (``fallback``), as is a document PDFium
 cannot open for a reason pdfplumber may name better.
@@ -23,11 +26,18 @@ import ctypes
 import threading
 from functools import cache
 from itertools import groupby
+from types import ModuleType
 from typing import cast
 
 from services.contracts import Page, Reason, make_word
 from services.errors import UnreadableDocument
 from services.parsing.layout import group_lines
+
+_compiled: ModuleType | None
+try:  # the char loop in C, built with the package (setup.py); the same loop in Python where it is not
+    from services.parsing import _chars as _compiled
+except ImportError:  # pragma: no cover - a build without a C compiler
+    _compiled = None
 
 X_TOLERANCE = 1.5
 Y_TOLERANCE = 3.0
@@ -105,7 +115,7 @@ def _page(page, number: int) -> Page:  # type: ignore[no-untyped-def]
                                  page=number)
     textpage = page.get_textpage()
     try:
-        chars = _chars(raw, textpage, left, top)
+        chars = _chars(raw, textpage, left, top) if _compiled is None else _compiled_chars(raw, textpage, left, top)
     finally:
         textpage.close()
     words = [make_word(text=text, bbox=box) for text, box in _words(chars)]  # built valid: str, 4 floats
@@ -115,6 +125,19 @@ def _page(page, number: int) -> Page:  # type: ignore[no-untyped-def]
 
 # (text, x0, top, x1, bottom, upright)
 Char = tuple[str, float, float, float, float, bool]
+
+
+def _compiled_chars(raw, textpage, left: float, top_edge: float) -> list[Char]:  # type: ignore[no-untyped-def]
+    """``_chars`` in C (services/parsing/_chars.c): the same chars, a tenth of the CPU."""
+    assert _compiled is not None
+    fonts: dict[int, float | None] = {}
+    handle = textpage.raw
+
+    def object_info(i: int, obj: int | None) -> tuple[bool, float, float | None]:
+        return _object(raw, handle, i, obj, fonts)
+
+    address = ctypes.cast(handle, ctypes.c_void_p).value or 0
+    return cast(list[Char], _compiled.chars(address, _api(raw).addresses, left, top_edge, object_info))
 
 
 def _chars(raw, textpage, left: float, top_edge: float) -> list[Char]:  # type: ignore[no-untyped-def]
@@ -197,6 +220,10 @@ class _Api:
         self.loose_box = self._bind(lib, "FPDFText_GetLooseCharBox", ctypes.c_int)
         self.origin = self._bind(lib, "FPDFText_GetCharOrigin", ctypes.c_int)
         self.text_object = self._bind(lib, "FPDFText_GetTextObject", ctypes.c_void_p)
+        # The C loop's functions, by address (services/parsing/_chars.c says which, in this order).
+        self.addresses = tuple(cast(int, ctypes.cast(lib[name], ctypes.c_void_p).value) for name in (
+            "FPDFText_CountChars", "FPDFText_GetUnicode", "FPDFText_IsGenerated", "FPDFText_GetLooseCharBox",
+            "FPDFText_GetCharOrigin", "FPDFText_GetTextObject", "FPDFText_GetFontSize"))
 
     @staticmethod
     def _bind(lib, name: str, restype):  # type: ignore[no-untyped-def]

@@ -115,3 +115,66 @@ def test_threads_reading_and_rendering_at_once_read_what_one_thread_reads() -> N
                          cwd=Path(__file__).resolve().parents[2])
     assert run.returncode == 0, run.stderr[-2000:]
     assert run.stdout.split() == ["0", "24"], run.stdout
+
+
+def _both_loops(data: bytes) -> list[tuple[list, list]]:
+    """Each page's chars from the C loop and from the Python loop."""
+    import pypdfium2 as pdfium_api
+    import pypdfium2.raw as raw
+
+    out = []
+    document = pdfium_api.PdfDocument(data)
+    try:
+        for page in document:
+            x0, y0, x1, y1 = page.get_mediabox()
+            left, top = min(x0, x1), max(y0, y1)
+            textpage = page.get_textpage()
+            out.append((pdfium._compiled_chars(raw, textpage, left, top), pdfium._chars(raw, textpage, left, top)))
+            textpage.close()
+            page.close()
+    finally:
+        document.close()
+    return out
+
+
+def _turned_and_tied() -> bytes:
+    """Standard-14 and embedded fonts, a margin line turned 90 degrees, a ligature, a wide gap."""
+    import io
+
+    from reportlab.pdfgen import canvas
+
+    from services.synth.render import _register_fonts
+
+    _register_fonts()
+    out = io.BytesIO()
+    c = canvas.Canvas(out)
+    c.setFont("Helvetica", 10)
+    c.drawString(40, 800, "Rechnung Nr. 2025-17 vom 12.03.2025")
+    c.drawString(40, 780, "Summe          1.234,56 EUR")
+    c.setFont("DocflowSans", 9)
+    c.drawString(40, 760, "Lieferung \ufb01nal, Betrag € 12,00")
+    c.saveState()
+    c.translate(20, 300)
+    c.rotate(90)
+    c.setFont("Times-Roman", 7)
+    c.drawString(0, 0, "Sitz der Gesellschaft: Berlin, HRB 12345")
+    c.restoreState()
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def test_the_c_loop_gives_the_python_loops_chars_to_the_last_bit() -> None:
+    """services/parsing/_chars.c is the Python loop's rule in C: the same chars, the same floats.
+    ``make setup`` builds it (an install without a compiler runs the Python loop)."""
+    assert pdfium._compiled is not None, "setup.py's extension was not built: is gcc there?"
+    pdfs = [_turned_and_tied()]
+    pdfs += [generate(LAYOUTS[vendor], seed=5, serial=1, items=14)[0] for vendor in sorted(LAYOUTS)]
+    pdfs += [pdf.read_bytes() for pdf in sorted(REAL.rglob("*.pdf"))] if REAL.exists() else []
+    pages = 0
+    for data in pdfs:
+        for compiled, python in _both_loops(data):
+            assert compiled == python
+            assert [type(ch[5]) for ch in compiled] == [bool] * len(compiled)
+            pages += 1
+    assert pages > len(pdfs)  # the layouts' fourteen items run over a page
