@@ -1,12 +1,14 @@
-/* The pdfium reader's loop over a text page's chars (services/parsing/pdfium.py, ``_chars``), in C.
+/* The pdfium reader's loops over a text page's chars (services/parsing/pdfium.py: ``_chars`` and
+ * ``_words``), in C.
  *
- * The same rule as the Python loop beside it, step for step and in the same double arithmetic (so
- * that both give the same boxes to the last bit: tests/services/parsing/test_pdfium_chars.py): in
- * Python the loop cost 1.3 us a char, three quarters of it in ctypes' calls into PDFium, a third of
- * a known vendor's whole path. PDFium's functions come as addresses from the library pypdfium2
- * loaded (no header, no link): this file knows their signatures, as fpdf_text.h gives them.
+ * The same rules as the Python loops there, step for step and in the same double arithmetic, so
+ * that both give the same chars and words to the last bit (tests/services/test_pdfium.py). In
+ * Python they cost 1.3 us a char and 8 us a word, most of it ctypes' calls into PDFium: half of a
+ * known vendor's path. PDFium's functions come as addresses from the library pypdfium2 loaded (no
+ * header, no link): this file knows their signatures, as fpdf_text.h gives them.
  *
- * chars(textpage, functions, left, top, object_info) -> list of (text, x0, top, x1, bottom, upright)
+ * chars(textpage, functions, left, top, object_info) -> [(text, x0, top, x1, bottom, upright)]
+ * words(textpage, functions, left, top, object_info) -> [(text, (x0, top, x1, bottom))]
  *   textpage:    the FPDF_TEXTPAGE's address
  *   functions:   the addresses of FPDFText_CountChars, _GetUnicode, _IsGenerated,
  *                _GetLooseCharBox, _GetCharOrigin, _GetTextObject, _GetFontSize, in that order
@@ -15,6 +17,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <math.h>
 #include <stdint.h>
 
 typedef struct { float left, top, right, bottom; } RectF;  /* FS_RECTF */
@@ -27,25 +30,38 @@ typedef void *(*object_fn)(void *, int);
 typedef double (*size_fn)(void *, int);
 
 #define SPACE_SHARE 0.15
+#define X_TOLERANCE 1.5
+#define Y_TOLERANCE 3.0
 
 typedef struct {
-    PyObject *text;
+    Py_UCS4 cp[3];  /* the char's text: one code point, or a ligature's letters */
+    int ncp;
     double x0, top, x1, bottom;
     int upright;
 } Char;
 
-static PyObject *ligature(unsigned int code) {
-    switch (code) {
-    case 0xFB00: return PyUnicode_FromString("ff");
-    case 0xFB03: return PyUnicode_FromString("ffi");
-    case 0xFB04: return PyUnicode_FromString("ffl");
-    case 0xFB01: return PyUnicode_FromString("fi");
-    case 0xFB02: return PyUnicode_FromString("fl");
-    case 0xFB06: case 0xFB05: return PyUnicode_FromString("st");
-    case 0x02: return PyUnicode_FromString("-");  /* PDFium's hyphen at a line's end */
-    default: return PyUnicode_FromOrdinal((int)code);
+static int spell(unsigned int code, Char *ch) {
+    static const struct { unsigned int code; const char *text; } tied[] = {
+        {0xFB00, "ff"}, {0xFB03, "ffi"}, {0xFB04, "ffl"}, {0xFB01, "fi"}, {0xFB02, "fl"}, {0xFB06, "st"},
+        {0xFB05, "st"}, {0x02, "-"},  /* PDFium's hyphen at a line's end */
+    };
+    for (size_t k = 0; k < sizeof tied / sizeof tied[0]; k++) {
+        if (tied[k].code == code) {
+            ch->ncp = 0;
+            for (const char *c = tied[k].text; *c; c++) ch->cp[ch->ncp++] = (Py_UCS4)*c;
+            return 0;
+        }
     }
+    if (code > 0x10FFFF) {  /* chr() refuses it too */
+        PyErr_Format(PyExc_ValueError, "chr() arg not in range(0x110000): %u", code);
+        return -1;
+    }
+    ch->cp[0] = (Py_UCS4)code;
+    ch->ncp = 1;
+    return 0;
 }
+
+static int is_space(const Char *ch) { return ch->ncp == 1 && Py_UNICODE_ISSPACE(ch->cp[0]); }
 
 static int apart(const Char *prev, const Char *ch, double size) {
     if (prev->upright != ch->upright || !ch->upright) return 1;  /* turned text: PDFium's inference */
@@ -56,32 +72,39 @@ static int apart(const Char *prev, const Char *ch, double size) {
     return gap >= SPACE_SHARE * size;
 }
 
-static int grow(Char **out, Py_ssize_t *cap, Py_ssize_t n) {
-    if (n < *cap) return 0;
-    Py_ssize_t want = *cap ? *cap * 2 : 256;
-    Char *more = PyMem_Realloc(*out, (size_t)want * sizeof(Char));
-    if (!more) { PyErr_NoMemory(); return -1; }
-    *out = more; *cap = want;
-    return 0;
+typedef struct {
+    Char *at;
+    Py_ssize_t n, cap;
+} Chars;
+
+static Char *push(Chars *out) {
+    if (out->n == out->cap) {
+        Py_ssize_t want = out->cap ? out->cap * 2 : 256;
+        Char *more = PyMem_Realloc(out->at, (size_t)want * sizeof(Char));
+        if (!more) { PyErr_NoMemory(); return NULL; }
+        out->at = more; out->cap = want;
+    }
+    return &out->at[out->n++];
 }
 
-static PyObject *chars(PyObject *self, PyObject *args) {
+/* The page's chars into ``out``, as pdfium.py's ``_chars`` reads them; -1 with an exception set. */
+static int collect(PyObject *args, Chars *out) {
     unsigned long long page_address;
     PyObject *functions, *object_info;
     double left, top_edge;
     if (!PyArg_ParseTuple(args, "KO!ddO", &page_address, &PyTuple_Type, &functions, &left, &top_edge,
                           &object_info))
-        return NULL;
+        return -1;
     if (PyTuple_GET_SIZE(functions) != 7) {
         PyErr_SetString(PyExc_ValueError, "seven PDFium function addresses are needed");
-        return NULL;
+        return -1;
     }
     void *fn[7];
     for (int k = 0; k < 7; k++) {
         fn[k] = PyLong_AsVoidPtr(PyTuple_GET_ITEM(functions, k));
         if (!fn[k]) {
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a null PDFium function");
-            return NULL;
+            return -1;
         }
     }
     void *page = (void *)(uintptr_t)page_address;
@@ -94,21 +117,19 @@ static PyObject *chars(PyObject *self, PyObject *args) {
     size_fn font_size = (size_fn)fn[6];
 
     int count = count_chars(page);
-    Char *out = NULL;
-    Py_ssize_t cap = 0, n = 0, last_at = -1;
+    Py_ssize_t last_at = -1;
     void *last_obj = NULL;
-    int have_last_obj = 0, gap_pending = 0;
+    int gap_pending = 0, failed = -1;
     double gap_size = 0.0;
     PyObject *objects = PyDict_New();  /* object address -> (upright, size, afm) */
-    PyObject *result = NULL;
-    if (!objects) return NULL;
+    if (!objects) return -1;
 
     for (int i = 0; i < count; i++) {
         unsigned int code = get_unicode(page, i);
         if ((code == 0x20 || code == 0x0D || code == 0x0A || code == 0x02) && is_generated(page, i) == 1) {
             /* A space or line break PDFium inferred: a word break if the next char stands apart by
-               a space's width. The Python loop keeps None (no break) where no char came before. */
-            if (code == 0x20 && n) {
+               a space's width (kerning gaps are far smaller). */
+            if (code == 0x20 && out->n) {
                 gap_pending = 1;
                 gap_size = font_size(page, i - 1);
             }
@@ -128,9 +149,11 @@ static PyObject *chars(PyObject *self, PyObject *args) {
             if (!known && PyErr_Occurred()) { Py_DECREF(key); goto done; }
             Py_XINCREF(known);
         }
-        if (!known) {
+        if (!known) {  /* a text object draws all its chars in one font, size and matrix: asked once */
             known = PyObject_CallFunction(object_info, "iO", i, obj ? key : Py_None);
-            if (!known || (obj && PyDict_SetItem(objects, key, known) < 0)) { Py_XDECREF(key); Py_XDECREF(known); goto done; }
+            if (!known || (obj && PyDict_SetItem(objects, key, known) < 0)) {
+                Py_XDECREF(key); Py_XDECREF(known); goto done;
+            }
         }
         Py_XDECREF(key);
         int upright;
@@ -143,15 +166,15 @@ static PyObject *chars(PyObject *self, PyObject *args) {
         if (has_afm && afm == -1.0 && PyErr_Occurred()) goto done;
 
         Char ch;
+        if (spell(code, &ch)) goto done;
         double x0 = (double)rect.left - left, x1 = (double)rect.right - left, origin_x = ox - left;
         if (upright) {
-            double box_bottom;
-            if (has_afm) box_bottom = oy + afm * size;
-            else box_bottom = (double)rect.bottom < oy ? (double)rect.bottom : oy;
+            /* pdfminer's box: from the baseline plus the descent, one font size high */
+            double box_bottom = has_afm ? oy + afm * size : ((double)rect.bottom < oy ? (double)rect.bottom : oy);
             double bottom = top_edge - box_bottom;
             ch.x0 = x0; ch.top = bottom - size; ch.x1 = x1; ch.bottom = bottom; ch.upright = 1;
-            if (have_last_obj && last_obj == obj && last_at >= 0) {
-                Char *prev = &out[last_at];  /* pdfminer ends a char where the next one starts */
+            if (last_obj == obj && last_at >= 0) {
+                Char *prev = &out->at[last_at];  /* pdfminer ends a char where the next one starts */
                 double d = prev->bottom - bottom;
                 if (prev->upright && (d < 0 ? -d : d) < 0.01 && prev->x0 < origin_x && origin_x <= prev->x1 + 1.0)
                     prev->x1 = origin_x;
@@ -161,43 +184,178 @@ static PyObject *chars(PyObject *self, PyObject *args) {
             ch.bottom = top_edge - (double)rect.bottom; ch.upright = 0;
         }
         if (gap_pending) {
-            if (n && apart(&out[n - 1], &ch, gap_size)) {
-                if (grow(&out, &cap, n)) goto done;
-                Char *prev = &out[n - 1];
-                PyObject *space = PyUnicode_FromOrdinal(' ');
+            if (out->n && apart(&out->at[out->n - 1], &ch, gap_size)) {
+                Char *space = push(out);
                 if (!space) goto done;
-                out[n] = (Char){space, prev->x1, prev->top, prev->x1, prev->bottom, prev->upright};
-                n++;
+                Char *prev = space - 1;
+                *space = (Char){{' '}, 1, prev->x1, prev->top, prev->x1, prev->bottom, prev->upright};
             }
             gap_pending = 0;
         }
-        ch.text = ligature(code);
-        if (!ch.text) goto done;
-        if (grow(&out, &cap, n)) { Py_DECREF(ch.text); goto done; }
-        last_obj = obj; have_last_obj = 1; last_at = n;
-        out[n++] = ch;
+        Char *slot = push(out);
+        if (!slot) goto done;
+        *slot = ch;
+        last_obj = obj; last_at = out->n - 1;
     }
+    failed = 0;
+done:
+    Py_DECREF(objects);
+    return failed;
+}
 
-    result = PyList_New(n);
-    if (!result) goto done;
-    for (Py_ssize_t k = 0; k < n; k++) {
-        Char *c = &out[k];
-        PyObject *item = Py_BuildValue("(Oddddi)", c->text, c->x0, c->top, c->x1, c->bottom, c->upright);
+static PyObject *text_of(const Char *const *run, Py_ssize_t n) {
+    Py_UCS4 buffer[256], *cps = buffer;
+    Py_ssize_t total = 0;
+    for (Py_ssize_t k = 0; k < n; k++) total += run[k]->ncp;
+    if (!total) return PyUnicode_New(0, 0);
+    if (total > 256 && !(cps = PyMem_Malloc((size_t)total * sizeof(Py_UCS4)))) return PyErr_NoMemory();
+    Py_ssize_t at = 0;
+    for (Py_ssize_t k = 0; k < n; k++)
+        for (int c = 0; c < run[k]->ncp; c++) cps[at++] = run[k]->cp[c];
+    PyObject *text = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, cps, total);
+    if (cps != buffer) PyMem_Free(cps);
+    return text;
+}
+
+static PyObject *chars(PyObject *self, PyObject *args) {
+    Chars out = {NULL, 0, 0};
+    PyObject *result = NULL;
+    if (collect(args, &out)) goto done;
+    if (!(result = PyList_New(out.n))) goto done;
+    for (Py_ssize_t k = 0; k < out.n; k++) {
+        const Char *c = &out.at[k];
+        PyObject *item = Py_BuildValue("(NddddN)", text_of(&c, 1), c->x0, c->top, c->x1, c->bottom,
+                                       PyBool_FromLong(c->upright));
         if (!item) { Py_CLEAR(result); goto done; }
-        /* upright as a bool, as the Python loop gives it */
-        PyObject *flag = PyBool_FromLong(c->upright);
-        PyTuple_SetItem(item, 5, flag);  /* steals flag, drops the int */
         PyList_SET_ITEM(result, k, item);
     }
 done:
-    for (Py_ssize_t k = 0; k < n; k++) Py_DECREF(out[k].text);
-    PyMem_Free(out);
-    Py_DECREF(objects);
+    PyMem_Free(out.at);
+    return result;
+}
+
+/* ---- words: pdfium.py's ``_words`` (pdfplumber's extract_words) over the collected chars */
+
+typedef struct {
+    const Char *ch;
+    Py_ssize_t index;  /* in stream order: ties keep it, as Python's stable sort does */
+    Py_ssize_t line;
+    int upright;
+} Placed;
+
+/* A total order on doubles, NaN after every number (a hostile page's coordinates may be no number:
+   qsort needs a consistent comparison whatever they are). */
+static int order(double u, double v) {
+    int a = isnan(u), b = isnan(v);
+    if (a || b) return a - b;
+    return (u > v) - (u < v);
+}
+
+static int by_key(const void *a, const void *b) {  /* the clustering coordinate: top, or x0 turned */
+    const Placed *p = a, *q = b;
+    int c = p->upright ? order(p->ch->top, q->ch->top) : order(p->ch->x0, q->ch->x0);
+    return c ? c : (p->index > q->index) - (p->index < q->index);
+}
+
+static int by_line(const void *a, const void *b) {  /* line, then x0 (upright) or (top, bottom) */
+    const Placed *p = a, *q = b;
+    int c = (p->line > q->line) - (p->line < q->line);
+    if (!c) c = p->upright ? order(p->ch->x0, q->ch->x0) : order(p->ch->top, q->ch->top);
+    if (!c && !p->upright) c = order(p->ch->bottom, q->ch->bottom);
+    return c ? c : (p->index > q->index) - (p->index < q->index);
+}
+
+static int begins_word(const Char *prev, const Char *ch, int upright) {
+    if (upright) {
+        double d = ch->top - prev->top;
+        return ch->x0 < prev->x0 || ch->x0 > prev->x1 + X_TOLERANCE || (d < 0 ? -d : d) > Y_TOLERANCE;
+    }
+    double d = ch->x0 - prev->x0;
+    return ch->top < prev->top || ch->top > prev->bottom + Y_TOLERANCE || (d < 0 ? -d : d) > X_TOLERANCE;
+}
+
+static PyObject *rounded(double v, PyObject *two) {  /* Python's round(v, 2), to the same float */
+    PyObject *f = PyFloat_FromDouble(v);
+    if (!f) return NULL;
+    PyObject *r = PyObject_CallMethod(f, "__round__", "O", two);
+    Py_DECREF(f);
+    return r;
+}
+
+static int emit(PyObject *words, const Char *const *run, Py_ssize_t n, PyObject *two) {
+    double x0 = run[0]->x0, top = run[0]->top, x1 = run[0]->x1, bottom = run[0]->bottom;
+    for (Py_ssize_t k = 1; k < n; k++) {
+        if (run[k]->x0 < x0) x0 = run[k]->x0;
+        if (run[k]->top < top) top = run[k]->top;
+        if (run[k]->x1 > x1) x1 = run[k]->x1;
+        if (run[k]->bottom > bottom) bottom = run[k]->bottom;
+    }
+    PyObject *word = Py_BuildValue("(N(NNNN))", text_of(run, n), rounded(x0, two), rounded(top, two),
+                                   rounded(x1, two), rounded(bottom, two));
+    if (!word) return -1;
+    int failed = PyList_Append(words, word);
+    Py_DECREF(word);
+    return failed;
+}
+
+static PyObject *words(PyObject *self, PyObject *args) {
+    Chars out = {NULL, 0, 0};
+    Placed *placed = NULL;
+    const Char **current = NULL;
+    PyObject *result = NULL, *two = PyLong_FromLong(2);
+    if (!two || collect(args, &out)) goto done;
+    if (!(result = PyList_New(0))) goto done;
+    placed = PyMem_Malloc((size_t)(out.n ? out.n : 1) * sizeof(Placed));
+    current = PyMem_Malloc((size_t)(out.n ? out.n : 1) * sizeof(Char *));
+    if (!placed || !current) { PyErr_NoMemory(); Py_CLEAR(result); goto done; }
+    for (Py_ssize_t start = 0; start < out.n;) {  /* each run of upright chars, or of turned ones */
+        int upright = out.at[start].upright;
+        Py_ssize_t end = start;
+        while (end < out.n && out.at[end].upright == upright) end++;
+        Py_ssize_t n = end - start;
+        for (Py_ssize_t k = 0; k < n; k++) placed[k] = (Placed){&out.at[start + k], k, 0, upright};
+        /* lines: the chars whose key chains within the tolerance, by their key's sorted values */
+        qsort(placed, (size_t)n, sizeof(Placed), by_key);
+        double tolerance = upright ? Y_TOLERANCE : X_TOLERANCE;
+        Py_ssize_t line = 0;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            double value = upright ? placed[k].ch->top : placed[k].ch->x0;
+            if (k && value > (upright ? placed[k - 1].ch->top : placed[k - 1].ch->x0) + tolerance) line++;
+            placed[k].line = line;
+        }
+        qsort(placed, (size_t)n, sizeof(Placed), by_line);
+        Py_ssize_t held = 0;
+        for (Py_ssize_t k = 0; k < n; k++) {
+            const Char *ch = placed[k].ch;
+            if (k && placed[k].line != placed[k - 1].line && held) {  /* a line ends its word */
+                if (emit(result, current, held, two)) { Py_CLEAR(result); goto done; }
+                held = 0;
+            }
+            if (is_space(ch)) {
+                if (held && emit(result, current, held, two)) { Py_CLEAR(result); goto done; }
+                held = 0;
+            } else if (held && begins_word(current[held - 1], ch, upright)) {
+                if (emit(result, current, held, two)) { Py_CLEAR(result); goto done; }
+                current[0] = ch;
+                held = 1;
+            } else {
+                current[held++] = ch;
+            }
+        }
+        if (held && emit(result, current, held, two)) { Py_CLEAR(result); goto done; }
+        start = end;
+    }
+done:
+    Py_XDECREF(two);
+    PyMem_Free(placed);
+    PyMem_Free(current);
+    PyMem_Free(out.at);
     return result;
 }
 
 static PyMethodDef methods[] = {
     {"chars", chars, METH_VARARGS, "A text page's chars with pdfminer's boxes (see services/parsing/pdfium.py)."},
+    {"words", words, METH_VARARGS, "A text page's words, (text, (x0, top, x1, bottom)), as _words reads the chars."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -117,8 +117,8 @@ def test_threads_reading_and_rendering_at_once_read_what_one_thread_reads() -> N
     assert run.stdout.split() == ["0", "24"], run.stdout
 
 
-def _both_loops(data: bytes) -> list[tuple[list, list]]:
-    """Each page's chars from the C loop and from the Python loop."""
+def _both_loops(data: bytes) -> list[tuple[list, list, list, list]]:
+    """Each page's chars and words from the C loop and from the Python loop."""
     import pypdfium2 as pdfium_api
     import pypdfium2.raw as raw
 
@@ -129,7 +129,9 @@ def _both_loops(data: bytes) -> list[tuple[list, list]]:
             x0, y0, x1, y1 = page.get_mediabox()
             left, top = min(x0, x1), max(y0, y1)
             textpage = page.get_textpage()
-            out.append((pdfium._compiled_chars(raw, textpage, left, top), pdfium._chars(raw, textpage, left, top)))
+            python = pdfium._chars(raw, textpage, left, top)
+            out.append((pdfium._compiled_chars(raw, textpage, left, top), python,
+                        pdfium._compiled_words(raw, textpage, left, top), list(pdfium._words(python))))
             textpage.close()
             page.close()
     finally:
@@ -138,7 +140,8 @@ def _both_loops(data: bytes) -> list[tuple[list, list]]:
 
 
 def _turned_and_tied() -> bytes:
-    """Standard-14 and embedded fonts, a margin line turned 90 degrees, a ligature, a wide gap."""
+    """Standard-14 and embedded fonts, a margin line turned 90 degrees, a ligature, a wide gap,
+    letters spaced and raised either side of the word-joining tolerances."""
     import io
 
     from reportlab.pdfgen import canvas
@@ -153,6 +156,13 @@ def _turned_and_tied() -> bytes:
     c.drawString(40, 780, "Summe          1.234,56 EUR")
     c.setFont("DocflowSans", 9)
     c.drawString(40, 760, "Lieferung \ufb01nal, Betrag € 12,00")
+    for n, spacing in enumerate((1.0, 2.0)):  # letters 1 and 2 points apart: one word, then one a letter
+        text = c.beginText(40, 740 - 14 * n)
+        text.setCharSpace(spacing)
+        text.textOut("Gesamtbetrag")
+        text.setRise(2.0 + 2 * n)  # a raised mark 2 and 4 points up: the same word, then its own
+        text.textOut("1)")
+        c.drawText(text)
     c.saveState()
     c.translate(20, 300)
     c.rotate(90)
@@ -164,8 +174,8 @@ def _turned_and_tied() -> bytes:
     return out.getvalue()
 
 
-def test_the_c_loop_gives_the_python_loops_chars_to_the_last_bit() -> None:
-    """services/parsing/_chars.c is the Python loop's rule in C: the same chars, the same floats.
+def test_the_c_loop_gives_the_python_loops_chars_and_words_to_the_last_bit() -> None:
+    """services/parsing/_chars.c is the Python loops' rule in C: the same chars and words, the same floats.
     ``make setup`` builds it (an install without a compiler runs the Python loop)."""
     assert pdfium._compiled is not None, "setup.py's extension was not built: is gcc there?"
     pdfs = [_turned_and_tied()]
@@ -173,8 +183,9 @@ def test_the_c_loop_gives_the_python_loops_chars_to_the_last_bit() -> None:
     pdfs += [pdf.read_bytes() for pdf in sorted(REAL.rglob("*.pdf"))] if REAL.exists() else []
     pages = 0
     for data in pdfs:
-        for compiled, python in _both_loops(data):
+        for compiled, python, compiled_words, python_words in _both_loops(data):
             assert compiled == python
             assert [type(ch[5]) for ch in compiled] == [bool] * len(compiled)
+            assert compiled_words == python_words
             pages += 1
     assert pages > len(pdfs)  # the layouts' fourteen items run over a page
