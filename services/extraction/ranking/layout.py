@@ -118,7 +118,7 @@ class PageLayout:
             gap = top - box[3]
             if gap < low or gap > high or box[1] >= top - 1:
                 continue
-            if min(bbox[2], box[2]) - max(bbox[0], box[0]) > -2:
+            if _overlap_beyond(bbox, box, -2):
                 found.append((gap, other))
         return [seg for _gap, seg in sorted(found, key=lambda pair: pair[0])]
 
@@ -128,8 +128,7 @@ class PageLayout:
         for seg in self.above(bbox, reach):
             if self._letterless[seg.index]:
                 continue  # a row of numbers between the value and its header: nothing of it says anything
-            words = [self.page.words[i] for i in seg.words
-                     if min(bbox[2], self.page.words[i].bbox[2]) - max(bbox[0], self.page.words[i].bbox[0]) > -3]
+            words = [self.page.words[i] for i in seg.words if _overlap_beyond(bbox, self.page.words[i].bbox, -3)]
             text = fold(" ".join(w.text for w in words))
             if any(c.isalpha() for c in text):
                 return text
@@ -138,6 +137,13 @@ class PageLayout:
 
 _LETTERLESS = frozenset(chr(c) for c in range(128) if not chr(c).isalpha())
 _SLACK = 1e-6  # points: a band's edges widened by more than a float's rounding of a page's coordinates
+
+
+def _overlap_beyond(a: BBox, b: BBox, least: float) -> bool:
+    """min(a's right, b's) - max(a's left, b's) > ``least``: how far the x-ranges overlap (negative:
+    apart), in four subtractions (min and max are calls: this runs for every segment near every
+    value of a page)."""
+    return a[2] - b[0] > least and b[2] - a[0] > least and a[2] - a[0] > least and b[2] - b[0] > least
 
 
 def _same_row(a: BBox, b: BBox) -> bool:

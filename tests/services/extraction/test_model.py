@@ -21,6 +21,7 @@ from services.extraction.model.features import (
     reading_order,
     tensors,
     windows,
+    word_pieces,
 )
 from services.extraction.model.labels import IGNORE, LABEL_ID, LABELS
 from services.extraction.model.tagger import inputs_of
@@ -75,6 +76,31 @@ def test_long_pages_split_into_overlapping_windows() -> None:
         inner = w["word_ids"][1:-1]
         assert inner == sorted(set(inner)) and len(w["keep"]) == len(inner) + 2 < len(w["input_ids"])
         assert w["labels"] == [IGNORE, *[0] * len(inner), IGNORE]
+
+
+def test_word_pieces_are_the_tokenizers_whatever_the_memo_holds() -> None:
+    """The memo of each word's pieces gives what the tokenizer gives the pre-split words: on real
+    invoice words, words it has not seen, words repeated, a word that has no piece, and after the
+    memo was emptied for its size."""
+    from services.extraction.model import features
+
+    tokenizer = network.tokenizer_from(network.base_path())
+    pdf, _ = generate(vendor_layouts(1)[0], seed=3, serial=2, items=6)
+    invoice = [w.text for p in DEFAULT_READER.read(pdf, max_pages=5) for w in p.words]
+    odd = ["Ã¼berweisung", "€", "\u200b", "ﬁnal", "1.234,56", "Straße", "INV-2025/0007", "x" * 120, "日本"]
+
+    def direct(words: list[str]) -> tuple[list[int], list[int]]:
+        enc = tokenizer(words, is_split_into_words=True, add_special_tokens=False, truncation=False)
+        return enc["input_ids"], enc.word_ids()
+
+    for words in (invoice, odd + invoice[:20] + odd, invoice[::-1], odd):
+        assert word_pieces(tokenizer, words) == direct(words)
+    kept = features.PIECES_KEPT
+    try:
+        features.PIECES_KEPT = len(invoice) + 3  # the next page's new words overflow it
+        assert word_pieces(tokenizer, invoice + odd) == direct(invoice + odd)
+    finally:
+        features.PIECES_KEPT = kept
 
 
 def test_a_sub_token_model_computes_its_first_pieces_alone() -> None:
