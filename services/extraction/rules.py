@@ -121,6 +121,7 @@ def extract_field(pages: list[Page], rule: FieldRule, template: Template, timeou
 def extract_line_items(pages: list[Page], rule: LineItemRule, options: Options) -> list[LineItem]:
     """Rows under the table header, words assigned to the nearest column, across pages."""
     items: list[LineItem] = []
+    stops = [" ".join(fold(t) for t in stop.split()) for stop in rule.stop]  # folded once, asked every row
     for page in pages:
         rows = group_lines(page.words, gap_factor=1e9)
         columns: dict[str, tuple[float, float]] | None = None
@@ -131,7 +132,7 @@ def extract_line_items(pages: list[Page], rule: LineItemRule, options: Options) 
                 continue
             words = [page.words[i] for i in row.words]
             folded = " ".join(fold(w.text) for w in words)
-            if any(" ".join(fold(t) for t in stop.split()) in folded for stop in rule.stop):
+            if any(stop in folded for stop in stops):
                 break
             cells: dict[str, list[Word]] = {}
             for w in words:
