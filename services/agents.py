@@ -102,6 +102,18 @@ class ChainAgent(_PathAgents):
         return walked
 
     def _walk_all(self, todo: list[tuple[IncomingDocument, Event]]) -> list[Steps]:
+        """The batch's documents, with the templates and models looked up once for them all."""
+        try:
+            self.rt.refresh_templates()
+            self.rt.refresh_models()
+        except INFRASTRUCTURE:
+            raise
+        except Exception:  # templates that will not load: each document's stage meets it and is dead-lettered
+            return self._walk_each(todo)
+        with self.rt.refreshed():
+            return self._walk_each(todo)
+
+    def _walk_each(self, todo: list[tuple[IncomingDocument, Event]]) -> list[Steps]:
         paths = []
         for envelope, event in todo:
             since = time.perf_counter(), time.thread_time()

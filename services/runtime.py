@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import gc
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -22,6 +25,10 @@ from services.storage.db import make_engine
 from services.validation.logic import check
 from services.validation.rules import RuleSet, load_ruleset
 from services.vocabulary.templates import Template, load_template
+
+# Set while a batch's documents are walked (``Runtime.refreshed``): templates and models were looked
+# up for the batch, its documents' stages do not look again.
+_REFRESHED: contextvars.ContextVar[bool] = contextvars.ContextVar("docflow_refreshed", default=False)
 
 # The collector's first generation runs after this many more container objects made than freed.
 # A document's path makes tens of thousands and reference counting frees nearly all of them: at
@@ -84,8 +91,22 @@ class Runtime:
     def templates(self) -> list[Template]:
         return self.registry.current.active
 
+    @contextlib.contextmanager
+    def refreshed(self) -> Iterator[None]:
+        """Inside, templates and models stay as they were last refreshed: a batch's documents use
+        what was looked up for the batch (one look at the database, where each document's stages
+        looked three times: 0.4 ms of the 9 a document cost a worker; a publication reaches the next
+        batch)."""
+        token = _REFRESHED.set(True)
+        try:
+            yield
+        finally:
+            _REFRESHED.reset(token)
+
     def refresh_templates(self) -> None:
         """Pick up a template version published (or rolled back) since the last document."""
+        if _REFRESHED.get():
+            return
         if self.registry.refresh():
             self.__dict__.pop("extraction", None)
             settle_heap()
@@ -112,7 +133,8 @@ class Runtime:
 
     def refresh_models(self) -> None:
         """Pick up a promotion, a new shadow or canary, or a rollback since the last document."""
-        self.models.refresh()
+        if not _REFRESHED.get():
+            self.models.refresh()
 
     @cached_property
     def extraction(self) -> Context:

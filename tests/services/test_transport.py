@@ -101,3 +101,32 @@ def test_a_message_the_broker_refuses_for_its_size_dead_letters_its_document_alo
     assert (letter["document_id"], letter["reason"], letter["stage"]) == ("big", "MESSAGE_TOO_LARGE", "validate")
     assert letter["original_uri"]
     assert _states(agent) == {"big": "deadletter", "small": "accepted"}
+
+
+def test_a_batch_looks_up_templates_and_models_once(chain, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    agent, producer = chain
+    looks: list[str] = []
+    registry, rollout = agent.rt.registry, agent.rt.models
+    revision, refresh = registry._revision, rollout.refresh
+    monkeypatch.setattr(registry, "_revision", lambda: looks.append("templates") or revision())
+    monkeypatch.setattr(rollout, "refresh", lambda: looks.append("models") or refresh())
+    asyncio.run(agent.handle_many([_invoice(f"inv-{n}", n) for n in range(1, 5)]))
+
+    assert producer.to(topics.ACCEPTED) == ["inv-1", "inv-2", "inv-3", "inv-4"]
+    assert looks == ["templates", "models"]  # where each document's stages looked three times
+    asyncio.run(agent.handle_many([_invoice("inv-5", 5)]))
+    assert looks == ["templates", "models"] * 2  # the next batch looks again
+
+
+def test_templates_that_will_not_load_dead_letter_the_batchs_documents_not_lose_them(chain, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    agent, producer = chain
+
+    def broken() -> bool:
+        raise ValueError("a template version whose rules do not parse")
+
+    monkeypatch.setattr(agent.rt.registry, "refresh", broken)
+    asyncio.run(agent.handle_many([_invoice("inv-1", 1), _invoice("inv-2", 2)]))
+
+    assert producer.to(topics.DEADLETTER) == ["inv-1", "inv-2"]
+    assert {m[2]["stage"] for m in producer.sent if m[0] == topics.DEADLETTER} == {"detect"}
+    assert _states(agent) == {"inv-1": "deadletter", "inv-2": "deadletter"}
