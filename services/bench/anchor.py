@@ -5,13 +5,13 @@ with its pdftotext reader and a template written by hand per layout (``invoice2d
 own test suite has one per PDF). docflow reads the same PDFs in-process, the whole path from intake
 to validation, each pass storing its documents anew as the broker's side does: with its templates
 (known vendors: no model where the template's reading validates), without any (unknown vendors: the
-layout model and the generic rules), and through the broker with one worker. Each side's CPU is its process's and its children's (pdftotext; the parse sandbox), the
-median of ``rounds`` passes after a warm-up; milliseconds a document are the monitoring page's CPU
-seconds per 1,000 documents. The passes take turns (invoice2data's, then docflow's known and unknown,
-the order turning each round), and a ratio is the median of each round's: a machine shared with
-others runs faster or slower by the minute, and two sides measured minutes apart would compare the
-minutes as much as the code. Beside each figure: the fields it read right, so that a cheap side is
-not cheap by reading nothing.
+layout model and the generic rules), and through the broker with one worker. Each side's CPU is its
+process's and its children's (pdftotext; the parse sandbox), the median of ``rounds`` passes after a
+warm-up; milliseconds a document are the monitoring page's CPU seconds per 1,000 documents. The
+passes take turns (invoice2data's, then docflow's known and unknown, the order turning each round),
+and a ratio is the median of each round's: a machine shared with others runs faster or slower by the
+minute, and two sides measured minutes apart would compare the minutes as much as the code. Beside
+each figure: the fields it read right, so that a cheap side is not cheap by reading nothing.
 """
 
 from __future__ import annotations
