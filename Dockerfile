@@ -7,7 +7,7 @@ COPY services ./services
 COPY labeling ./labeling
 COPY rules ./rules
 COPY models ./models
-# gcc for the pdfium reader's char loop in C (setup.py), removed once it is built.
+# gcc for the pdfium reader's loops in C (setup.py), removed once they are built.
 RUN apt-get update && apt-get install -y --no-install-recommends gcc libc6-dev \
  && pip install --no-cache-dir -c requirements-lock.txt . \
  && python -c "import services.parsing._chars" \

@@ -1,5 +1,5 @@
-"""The one compiled part: the pdfium reader's char loop (services/parsing/_chars.c). Optional: where
-it cannot be built, the reader runs the same loop in Python (services/parsing/pdfium.py)."""
+"""The one compiled part: the pdfium reader's char and word loops (services/parsing/_chars.c).
+Optional: where it cannot be built, the reader runs the same loops in Python (services/parsing/pdfium.py)."""
 
 from setuptools import Extension, setup
 

@@ -7,10 +7,10 @@ font size; the box is made as pdfminer makes it (from the baseline, the font's d
 up), so that boxes agree with the pdfplumber reader's within a fraction of a point. Words: chars
 clustered into lines by their top within ``Y_TOLERANCE``, sorted left to right, split at a blank or
 where the next char starts before the last one or more than ``X_TOLERANCE`` after its end,
-ligatures expanded: pdfplumber's ``extract_words`` rule, written out here. The loop over chars
-runs in C (``_chars.c``, built by setup.py: a tenth of the Python loop's CPU, which was a third of a
-known vendor's path); ``_chars`` below is the same loop in Python, for an install without a C
-compiler and as the C loop's reference in the tests.
+ligatures expanded: pdfplumber's ``extract_words`` rule, written out here. The loops over chars
+and words run in C (``_chars.c``, built by setup.py: a tenth of the Python loops' CPU, which was half
+of a known vendor's path); ``_chars`` and ``_words`` below are the same loops in Python, for an
+install without a C compiler and as the C loops' reference in the tests.
 
 A rotated page (``/Rotate``) is left to the pdfplumber reader (``fallback``), as is a document PDFium
 cannot open for a reason pdfplumber may name better.
@@ -34,7 +34,7 @@ from services.errors import UnreadableDocument
 from services.parsing.layout import group_lines
 
 _compiled: ModuleType | None
-try:  # the char loop in C, built with the package (setup.py); the same loop in Python where it is not
+try:  # the loops in C, built with the package (setup.py); the same loops in Python where they are not
     from services.parsing import _chars as _compiled
 except ImportError:  # pragma: no cover - a build without a C compiler
     _compiled = None

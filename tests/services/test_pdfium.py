@@ -189,3 +189,11 @@ def test_the_c_loop_gives_the_python_loops_chars_and_words_to_the_last_bit() -> 
             assert compiled_words == python_words
             pages += 1
     assert pages > len(pdfs)  # the layouts' fourteen items run over a page
+
+
+def test_without_the_c_module_the_reader_reads_the_same_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An install that could not build _chars.c runs the loops in Python: the same pages."""
+    pdf, _ = generate(LAYOUTS[sorted(LAYOUTS)[0]], seed=9, serial=4, items=14)
+    compiled = pdfium.read_pages(pdf, max_pages=50)
+    monkeypatch.setattr(pdfium, "_compiled", None)
+    assert pdfium.read_pages(pdf, max_pages=50) == compiled
