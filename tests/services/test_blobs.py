@@ -46,3 +46,22 @@ def test_a_shard_folder_removed_by_hand_is_made_again(tmp_path: Path) -> None:
     shutil.rmtree(tmp_path / "blobs")  # an operator clears the store under a running worker
     uri = blobs.put(b"%PDF-1.7 first")
     assert blobs.get(uri) == b"%PDF-1.7 first"
+
+
+def test_blobs_stored_in_the_layout_before_are_found_and_not_stored_again(tmp_path: Path) -> None:
+    """A store written before the one-level layout (sha256/ab/cd/<digest>) is read where it lies."""
+    from services.storage.blobs import sha256_hex
+
+    data = b"%PDF-1.7 stored last year"
+    digest = sha256_hex(data)
+    old = tmp_path / "blobs" / "sha256" / digest[:2] / digest[2:4] / digest
+    old.parent.mkdir(parents=True)
+    old.write_bytes(data)
+    blobs = BlobStore(tmp_path / "blobs")
+    uri = f"blob://sha256/{digest}"
+    assert blobs.exists(uri) and blobs.get(uri) == data
+    assert blobs.put(data) == uri and not blobs._path(digest).exists()  # the bytes are there already
+    new = blobs.put(b"%PDF-1.7 stored today")
+    assert blobs._path(new.rsplit("/", 1)[1]).parent.parent == tmp_path / "blobs" / "sha256"
+    with pytest.raises(Exception, match="no blob stored"):
+        blobs.get("blob://sha256/" + "0" * 64)
