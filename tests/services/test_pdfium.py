@@ -179,7 +179,7 @@ def test_the_c_loop_gives_the_python_loops_chars_and_words_to_the_last_bit() -> 
     ``make setup`` builds it (an install without a compiler runs the Python loop)."""
     assert pdfium._compiled is not None, "setup.py's extension was not built: is gcc there?"
     pdfs = [_turned_and_tied()]
-    pdfs += [generate(LAYOUTS[vendor], seed=5, serial=1, items=14)[0] for vendor in sorted(LAYOUTS)]
+    pdfs += [generate(LAYOUTS[vendor], seed=5, serial=1, items=40)[0] for vendor in sorted(LAYOUTS)]
     pdfs += [pdf.read_bytes() for pdf in sorted(REAL.rglob("*.pdf"))] if REAL.exists() else []
     pages = 0
     for data in pdfs:
@@ -188,7 +188,7 @@ def test_the_c_loop_gives_the_python_loops_chars_and_words_to_the_last_bit() -> 
             assert [type(ch[5]) for ch in compiled] == [bool] * len(compiled)
             assert compiled_words == python_words
             pages += 1
-    assert pages > len(pdfs)  # the layouts' fourteen items run over a page
+    assert pages > len(pdfs)  # forty items run over a page
 
 
 def test_without_the_c_module_the_reader_reads_the_same_pages(monkeypatch: pytest.MonkeyPatch) -> None:
