@@ -31,7 +31,9 @@ class LayoutModel:
         self.engine: OnnxEngine | TorchEngine
         if int8:  # keyed by version and weights: a packed and an unpacked copy are not the same model
             key = f"{self.meta['version']}-{network.digest(folder)}"
-            self.engine = OnnxEngine(compiled(model, key, cache or default_cache_dir()), threads or 1)
+            folder = cache or default_cache_dir()
+            self.engine = OnnxEngine(compiled(model, key, folder), threads or 1,
+                                     unpadded=compiled(model, key, folder, unpadded=True))
         else:
             self.engine = TorchEngine(model, threads)
         self.calibrate = Calibrator(self.meta.get("calibration"))

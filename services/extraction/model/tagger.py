@@ -42,12 +42,14 @@ def tagger_class():  # type: ignore[no-untyped-def]
                 def bias(mask):  # type: ignore[no-untyped-def]  # as LayoutLMModel extends its mask
                     return (1.0 - mask[:, None, None, :].to(hidden.dtype)) * torch.finfo(hidden.dtype).min
 
+                # No attention_mask: no window of the batch is padded (every token real, every kept
+                # position >= 0), and no attention adds a mask of zeros (engines.py: "unpadded").
                 layers, split = self.layoutlm.encoder.layer, pool_at(self)
-                tokens = bias(attention_mask)
+                tokens = bias(attention_mask) if attention_mask is not None else None
                 for layer in layers[:split]:
                     hidden = layer(hidden, tokens)
                 hidden = _queries_at(layers[split], hidden, tokens, keep)
-                words = bias(keep >= 0)
+                words = bias(keep >= 0) if attention_mask is not None else None
                 for layer in layers[split + 1:]:
                     hidden = layer(hidden, words)
                 logits = self.classifier(self.dropout(hidden))
@@ -72,7 +74,8 @@ def _queries_at(layer: Any, hidden: Any, bias: Any, keep: Any) -> Any:
         return x.view(x.size(0), x.size(1), -1, size).transpose(1, 2)
 
     query, key, value = split(heads.query(kept)), split(heads.key(hidden)), split(heads.value(hidden))
-    weights = torch.softmax(torch.matmul(query, key.transpose(2, 3)) * heads.scaling + bias, dim=-1)
+    scores = torch.matmul(query, key.transpose(2, 3)) * heads.scaling
+    weights = torch.softmax(scores + bias if bias is not None else scores, dim=-1)
     weights = torch.nn.functional.dropout(weights, p=heads.attention_dropout, training=layer.training)
     context = torch.matmul(weights, value).transpose(1, 2).reshape(kept.size(0), kept.size(1), -1)
     return layer.feed_forward_chunk(attention.output(context, kept))

@@ -139,3 +139,25 @@ def test_the_engine_keeps_layer_norms_apart_from_their_residual_adds(tiny, tmp_p
     options.optimized_model_filepath = str(fused)
     ort.InferenceSession(str(compiled(tiny, "tiny-1", tmp_path)), options, providers=["CPUExecutionProvider"])
     assert "SkipLayerNormalization" in {node.op_type for node in onnx.load(str(fused)).graph.node}
+
+
+def test_batches_without_padding_read_the_unpadded_form_to_the_same_logits(tiny, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The form compiled without attention masks serves batches no window of which is padded, with the
+    masked form's very logits; a padded batch goes to the masked form."""
+    masked = OnnxEngine(compiled(tiny, "tiny-1", tmp_path))
+    both = OnnxEngine(compiled(tiny, "tiny-1", tmp_path), unpadded=compiled(tiny, "tiny-1", tmp_path, unpadded=True))
+    assert both.unpadded is not None
+    asked: list[str] = []
+    for name in ("session", "unpadded"):
+        session = getattr(both, name)
+        setattr(both, name, type("Spy", (), {"run": lambda self, out, feed, s=session, n=name: (
+            asked.append(n), s.run(out, feed))[1]})())
+    for batch, tokens in ((1, 7), (1, 60), (3, 40)):
+        ids, boxes, _ = _inputs(batch, tokens, seed=tokens)
+        keep = np.tile(np.arange(0, tokens, 3, dtype=np.int64), (batch, 1))
+        named = {"input_ids": ids, "bbox": boxes, "attention_mask": np.ones_like(ids), "keep": keep}
+        assert np.array_equal(both.logits(named), masked.logits(named))
+    assert asked == ["unpadded"] * 3
+    ids, boxes, mask = _inputs(3, 40, seed=5)  # the last window padded
+    named = {"input_ids": ids, "bbox": boxes, "attention_mask": mask, "keep": _keep(3, 40, seed=5)}
+    assert np.array_equal(both.logits(named), masked.logits(named)) and asked[-1] == "session"
