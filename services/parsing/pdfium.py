@@ -115,8 +115,10 @@ def _page(page, number: int) -> Page:  # type: ignore[no-untyped-def]
                                  page=number)
     textpage = page.get_textpage()
     try:
-        read = _words(_chars(raw, textpage, left, top)) if _compiled is None else _compiled_words(raw, textpage,
-                                                                                                  left, top)
+        if _compiled is None:
+            read = _words(_chars(raw, textpage, left, top))
+        else:
+            read = _compiled_words(raw, textpage, left, top)
         words = [make_word(text=text, bbox=box) for text, box in read]  # built valid: str, 4 floats
     finally:
         textpage.close()
