@@ -65,3 +65,28 @@ def test_blobs_stored_in_the_layout_before_are_found_and_not_stored_again(tmp_pa
     assert blobs._path(new.rsplit("/", 1)[1]).parent.parent == tmp_path / "blobs" / "sha256"
     with pytest.raises(Exception, match="no blob stored"):
         blobs.get("blob://sha256/" + "0" * 64)
+
+
+def test_a_store_makes_its_folders_at_its_first_write_and_never_again(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    blobs = BlobStore(tmp_path / "blobs")
+    assert not (tmp_path / "blobs").exists()  # a store only read makes nothing
+    blobs.put(b"%PDF-1.7 first")
+    assert sorted(p.name for p in (tmp_path / "blobs" / "sha256").iterdir()) == [f"{n:02x}" for n in range(256)]
+    made: list[Path] = []
+    real_mkdir = Path.mkdir
+    monkeypatch.setattr(Path, "mkdir", lambda self, *a, **k: made.append(self) or real_mkdir(self, *a, **k))
+    for n in range(50):
+        blobs.put(f"%PDF-1.7 invoice {n}".encode())
+    assert made == []
+
+
+def test_threads_storing_the_same_bytes_at_once_each_get_the_blob(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    blobs = BlobStore(tmp_path / "blobs")
+    data = [f"%PDF-1.7 invoice {n % 5}".encode() * 2000 for n in range(40)]
+    with ThreadPoolExecutor(8) as pool:
+        uris = list(pool.map(blobs.put, data))
+    assert [blobs.get(uri) for uri in uris] == data
+    assert not list((tmp_path / "blobs").rglob(".tmp-*"))
