@@ -14,11 +14,15 @@
  *                _GetLooseCharBox, _GetCharOrigin, _GetTextObject, _GetFontSize, in that order
  *   object_info: called once per text object, (char index, object address or None) ->
  *                (upright, font size as drawn, AFM descent or None)
+ *
+ * And the lines the parse makes of the words (services/parsing/layout.py: ``_rows``, ``split_rows``;
+ * tests/services/test_layout.py), below.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct { float left, top, right, bottom; } RectF;  /* FS_RECTF */
 typedef int (*count_fn)(void *);
@@ -353,9 +357,183 @@ done:
     return result;
 }
 
+/* ---- lines: layout.py's ``_rows`` and ``split_rows`` over a page's word boxes
+ *
+ * rows(boxes) -> [[index, ...], ...] or None
+ * lines(boxes, rows, gap_factor) -> [([index, ...], (x0, top, x1, bottom)), ...] or None
+ *   boxes: each word's (x0, top, x1, bottom). None where a coordinate is not a finite number:
+ *   Python's sort orders NaNs its own way, so the Python loops group such a page.
+ * Python 3.11's sum() of floats is plain addition from 0.0, as here (3.12 compensates it). */
+
+typedef struct { double x0, top, x1, bottom; } Box;
+
+static Box *boxes_of(PyObject *seq, Py_ssize_t *n, int *finite) {
+    PyObject *fast = PySequence_Fast(seq, "boxes must be a sequence");
+    if (!fast) return NULL;
+    *n = PySequence_Fast_GET_SIZE(fast);
+    *finite = 1;
+    Box *out = PyMem_Malloc((size_t)(*n ? *n : 1) * sizeof(Box));
+    if (!out) { Py_DECREF(fast); PyErr_NoMemory(); return NULL; }
+    for (Py_ssize_t i = 0; i < *n; i++) {
+        Box *b = &out[i];
+        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, i), "dddd", &b->x0, &b->top, &b->x1, &b->bottom)) {
+            PyMem_Free(out); Py_DECREF(fast); return NULL;
+        }
+        if (!isfinite(b->x0) || !isfinite(b->top) || !isfinite(b->x1) || !isfinite(b->bottom)) *finite = 0;
+    }
+    Py_DECREF(fast);
+    return out;
+}
+
+typedef struct { double a, b; Py_ssize_t i; } Keyed;  /* a sort key of two doubles, ties by index */
+
+static int by_keys(const void *p, const void *q) {
+    const Keyed *u = p, *v = q;
+    if (u->a != v->a) return u->a < v->a ? -1 : 1;
+    if (u->b != v->b) return u->b < v->b ? -1 : 1;
+    return (u->i > v->i) - (u->i < v->i);
+}
+
+typedef struct { double centre; Py_ssize_t row; } Centre;
+
+static PyObject *rows(PyObject *self, PyObject *arg) {
+    Py_ssize_t n, nrows = 0;
+    int finite;
+    Box *boxes = boxes_of(arg, &n, &finite);
+    if (!boxes) return NULL;
+    PyObject *result = NULL;
+    Keyed *order = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Keyed));
+    Centre *centres = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Centre));  /* sorted by centre */
+    Py_ssize_t *row_of = PyMem_Malloc((size_t)(n ? n : 1) * sizeof(Py_ssize_t));
+    if (!order || !centres || !row_of) { PyErr_NoMemory(); goto done; }
+    if (!finite) { result = Py_NewRef(Py_None); goto done; }
+    for (Py_ssize_t i = 0; i < n; i++) order[i] = (Keyed){boxes[i].top, boxes[i].x0, i};
+    qsort(order, (size_t)n, sizeof(Keyed), by_keys);
+    for (Py_ssize_t k = 0; k < n; k++) {
+        const Box *b = &boxes[order[k].i];
+        double mid = (b->top + b->bottom) / 2, half = (b->bottom - b->top) / 2;
+        if (1.0 > half) half = 1.0;
+        double low = mid - half - 1e-6, high = mid + half + 1e-6;
+        Py_ssize_t lo = 0, hi = nrows;  /* the first centre >= low */
+        while (lo < hi) { Py_ssize_t m = (lo + hi) / 2; if (centres[m].centre < low) lo = m + 1; else hi = m; }
+        Py_ssize_t best = -1;
+        for (Py_ssize_t j = lo; j < nrows && centres[j].centre <= high; j++)
+            if (fabs(centres[j].centre - mid) <= half && (best < 0 || centres[j].row < best)) best = centres[j].row;
+        if (best < 0) {  /* a row of its own, its centre after every one not above it */
+            Py_ssize_t at = 0, top = nrows;
+            while (at < top) { Py_ssize_t m = (at + top) / 2; if (mid < centres[m].centre) top = m; else at = m + 1; }
+            memmove(&centres[at + 1], &centres[at], (size_t)(nrows - at) * sizeof(Centre));
+            centres[at] = (Centre){mid, nrows};
+            best = nrows++;
+        }
+        row_of[order[k].i] = best;
+    }
+    if (!(result = PyList_New(nrows))) goto done;
+    for (Py_ssize_t r = 0; r < nrows; r++) {
+        PyObject *row = PyList_New(0);
+        if (!row) { Py_CLEAR(result); goto done; }
+        PyList_SET_ITEM(result, r, row);
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {  /* each row's words in the order they joined it */
+        PyObject *index = PyLong_FromSsize_t(order[k].i);
+        if (!index || PyList_Append(PyList_GET_ITEM(result, row_of[order[k].i]), index) < 0) {
+            Py_XDECREF(index); Py_CLEAR(result); goto done;
+        }
+        Py_DECREF(index);
+    }
+done:
+    PyMem_Free(boxes); PyMem_Free(order); PyMem_Free(centres); PyMem_Free(row_of);
+    return result;
+}
+
+typedef struct { Py_ssize_t first, count; Box box; double rounded_top; Py_ssize_t made; } Segment;
+
+static int by_reading(const void *p, const void *q) {  /* (round(top), x0), then as made */
+    const Segment *u = p, *v = q;
+    if (u->rounded_top != v->rounded_top) return u->rounded_top < v->rounded_top ? -1 : 1;
+    if (u->box.x0 != v->box.x0) return u->box.x0 < v->box.x0 ? -1 : 1;
+    return (u->made > v->made) - (u->made < v->made);
+}
+
+static PyObject *lines(PyObject *self, PyObject *args) {
+    PyObject *box_list, *row_list, *result = NULL;
+    double gap_factor;
+    if (!PyArg_ParseTuple(args, "OO!d", &box_list, &PyList_Type, &row_list, &gap_factor)) return NULL;
+    Py_ssize_t n, nrows = PyList_GET_SIZE(row_list), total = 0, nsegments = 0;
+    int finite;
+    Box *boxes = boxes_of(box_list, &n, &finite);
+    if (!boxes) return NULL;
+    for (Py_ssize_t r = 0; r < nrows; r++) {
+        PyObject *row = PyList_GET_ITEM(row_list, r);
+        if (!PyList_Check(row) || !PyList_GET_SIZE(row)) {
+            PyErr_SetString(PyExc_ValueError, "each row is a list of word indexes, none empty");
+            PyMem_Free(boxes); return NULL;
+        }
+        total += PyList_GET_SIZE(row);
+    }
+    Keyed *members = PyMem_Malloc((size_t)(total ? total : 1) * sizeof(Keyed));
+    Segment *segments = PyMem_Malloc((size_t)(total ? total : 1) * sizeof(Segment));
+    if (!members || !segments) { PyErr_NoMemory(); goto done; }
+    if (!finite) { result = Py_NewRef(Py_None); goto done; }
+    Py_ssize_t at = 0;
+    for (Py_ssize_t r = 0; r < nrows; r++) {
+        PyObject *row = PyList_GET_ITEM(row_list, r);
+        Py_ssize_t size = PyList_GET_SIZE(row), first = at;
+        double height = 0.0;
+        for (Py_ssize_t k = 0; k < size; k++) {
+            Py_ssize_t i = PyLong_AsSsize_t(PyList_GET_ITEM(row, k));
+            if (i < 0 || i >= n) {
+                if (!PyErr_Occurred()) PyErr_SetString(PyExc_IndexError, "a row names no word of the page");
+                goto done;
+            }
+            members[at++] = (Keyed){boxes[i].x0, (double)k, i};  /* ties keep the row's order, as a stable sort does */
+            height += boxes[i].bottom - boxes[i].top;
+        }
+        height /= (double)size;
+        qsort(&members[first], (size_t)size, sizeof(Keyed), by_keys);
+        Py_ssize_t start = first;
+        for (Py_ssize_t k = first; k <= at; k++) {
+            if (k < at && (k == first || !(boxes[members[k].i].x0 - boxes[members[k - 1].i].x1 > gap_factor * height)))
+                continue;
+            Segment *s = &segments[nsegments];  /* members[start:k] is one line */
+            s->first = start; s->count = k - start; s->made = nsegments++;
+            s->box = boxes[members[start].i];
+            for (Py_ssize_t m = start + 1; m < k; m++) {
+                const Box *b = &boxes[members[m].i];
+                if (b->x0 < s->box.x0) s->box.x0 = b->x0;
+                if (b->top < s->box.top) s->box.top = b->top;
+                if (b->x1 > s->box.x1) s->box.x1 = b->x1;
+                if (b->bottom > s->box.bottom) s->box.bottom = b->bottom;
+            }
+            s->rounded_top = nearbyint(s->box.top);  /* round(): half to even */
+            start = k;
+        }
+    }
+    qsort(segments, (size_t)nsegments, sizeof(Segment), by_reading);
+    if (!(result = PyList_New(nsegments))) goto done;
+    for (Py_ssize_t g = 0; g < nsegments; g++) {
+        const Segment *s = &segments[g];
+        PyObject *idx = PyList_New(s->count);
+        if (!idx) { Py_CLEAR(result); goto done; }
+        for (Py_ssize_t m = 0; m < s->count; m++) {
+            PyObject *index = PyLong_FromSsize_t(members[s->first + m].i);
+            if (!index) { Py_DECREF(idx); Py_CLEAR(result); goto done; }
+            PyList_SET_ITEM(idx, m, index);
+        }
+        PyObject *line = Py_BuildValue("(N(dddd))", idx, s->box.x0, s->box.top, s->box.x1, s->box.bottom);
+        if (!line) { Py_CLEAR(result); goto done; }
+        PyList_SET_ITEM(result, g, line);
+    }
+done:
+    PyMem_Free(boxes); PyMem_Free(members); PyMem_Free(segments);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"chars", chars, METH_VARARGS, "A text page's chars with pdfminer's boxes (see services/parsing/pdfium.py)."},
     {"words", words, METH_VARARGS, "A text page's words, (text, (x0, top, x1, bottom)), as _words reads the chars."},
+    {"rows", rows, METH_O, "The words' rows by vertical centre, as services/parsing/layout.py's _rows groups them."},
+    {"lines", lines, METH_VARARGS, "Rows to lines, as layout.py's split_rows splits and orders them (index lists and boxes)."},
     {NULL, NULL, 0, NULL},
 };
 
