@@ -209,3 +209,48 @@ def test_a_column_header_is_found_over_rows_of_numbers_and_in_signs_that_fold_to
         layout = PageLayout(page((300, 88, header), (300, 100, "12.50"), (300, 112, "(7.25)"), (300, 124, "19,99")))
         value = next(s for s in layout.segments if s.text == "19,99")
         assert layout.header_words_above(value.bbox) == said, header
+
+
+def _per_segment(layout, pattern) -> list[tuple[int, int, int, str]]:  # type: ignore[no-untyped-def]
+    from services.extraction.ranking.values import MAX_SEGMENT
+
+    return [(seg.index, m.start(), m.end(), m.group(0)) for seg in layout.segments
+            for m in pattern.finditer(seg.text[:MAX_SEGMENT])]
+
+
+def test_a_page_searched_as_one_text_finds_what_each_segment_searched_alone_finds() -> None:
+    """Values at a segment's either edge, the next segment's first characters of the kinds a value
+    may run on with (digits, separators, signs: "1" then "234,56" is no "1 234,56"), a segment cut
+    at ``MAX_SEGMENT``."""
+    from services.extraction.ranking.layout import PageLayout
+    from services.extraction.ranking.values import AMOUNT, DATE, MAX_SEGMENT, NUMBER, _matches
+
+    long = " ".join(f"{n}.{n % 100:02d}" for n in range(600))
+    assert len(long) > MAX_SEGMENT
+    pages = [page((60, 100, "Summe 1.234,56"), (60, 115, "-12,50 EUR"), (60, 130, "2025-03-05"),
+                  (60, 145, "/7 RE-2025-17"), (60, 160, ".5 5 March 2025"), (60, 175, "12,00"),
+                  (400, 175, "3,00%"), (60, 190, "A1-"), (60, 205, "5 de marzo de 2025 (1.000,00)"),
+                  (60, 220, "Menge 1"), (60, 235, "234,56 EUR"), (60, 250, long))]
+    for p in pages:
+        layout = PageLayout(p)
+        for pattern in (DATE, AMOUNT, NUMBER):
+            found = [(seg.index, start, end, raw) for seg, start, end, raw in _matches(layout, pattern)]
+            assert found == _per_segment(layout, pattern) and found
+
+
+def test_a_page_whose_text_times_out_is_searched_segment_by_segment_the_slow_one_passed_over() -> None:
+    from services.extraction.ranking.layout import PageLayout
+    from services.extraction.ranking.values import AMOUNT, _matches
+
+    class Slow:  # AMOUNT, but any text holding "slow" takes too long
+        def finditer(self, text: str, timeout: float | None = None):  # type: ignore[no-untyped-def]
+            if "slow" in text:
+                raise TimeoutError
+            return AMOUNT.finditer(text, timeout=timeout)
+
+    layout = PageLayout(page((60, 100, "Netto 10,00"), (60, 115, "slow 99,99"), (60, 130, "Summe 11,90")))
+    found = [(seg.text, raw) for seg, _, _, raw in _matches(layout, Slow())]  # type: ignore[arg-type]
+    assert found == [("Netto 10,00", "10,00"), ("Summe 11,90", "11,90")]
+    broken = PageLayout(page((60, 100, "Netto 10,00"), (60, 115, "Summe 11,90")))
+    object.__setattr__(broken.segments[0], "text", "Netto\n10,00")  # a segment holding a break: searched alone
+    assert [raw for _, _, _, raw in _matches(broken, AMOUNT)] == ["10,00", "11,90"]
