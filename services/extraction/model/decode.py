@@ -42,8 +42,7 @@ def spans(page: PageWords, probs: list[list[float]]) -> list[Candidate]:
         found.append(Candidate(field, page.page, idx, score, raw, value))
 
     for i, row in enumerate(probs):
-        best = max(range(len(row)), key=row.__getitem__)
-        label = LABELS[best]
+        label = LABELS[row.index(max(row))]  # the first most likely tag, as max(range, key=) finds it
         if label == "O":
             close()
             current = None
