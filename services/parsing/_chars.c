@@ -7,13 +7,14 @@
  * known vendor's path. PDFium's functions come as addresses from the library pypdfium2 loaded (no
  * header, no link): this file knows their signatures, as fpdf_text.h gives them.
  *
- * chars(textpage, functions, left, top, object_info) -> [(text, x0, top, x1, bottom, upright)]
- * words(textpage, functions, left, top, object_info) -> [(text, (x0, top, x1, bottom))]
- *   textpage:    the FPDF_TEXTPAGE's address
- *   functions:   the addresses of FPDFText_CountChars, _GetUnicode, _IsGenerated,
- *                _GetLooseCharBox, _GetCharOrigin, _GetTextObject, _GetFontSize, in that order
- *   object_info: called once per text object, (char index, object address or None) ->
- *                (upright, font size as drawn, AFM descent or None)
+ * chars(textpage, functions, left, top, font_descent) -> [(text, x0, top, x1, bottom, upright)]
+ * words(textpage, functions, left, top, font_descent) -> [(text, (x0, top, x1, bottom))]
+ *   textpage:     the FPDF_TEXTPAGE's address
+ *   functions:    the addresses of FPDFText_CountChars, _GetUnicode, _IsGenerated,
+ *                 _GetLooseCharBox, _GetCharOrigin, _GetTextObject, _GetFontSize, _GetMatrix and
+ *                 FPDFTextObj_GetFont, in that order
+ *   font_descent: called once per font of the page, (font address) -> its AFM descent (em) or None
+ * A text object's matrix, size and font are read once per object (pdfium.py's ``_object``).
  *
  * And the lines the parse makes of the words (services/parsing/layout.py: ``_rows``, ``split_rows``;
  * tests/services/test_layout.py), below.
@@ -32,6 +33,11 @@ typedef int (*box_fn)(void *, int, RectF *);
 typedef int (*origin_fn)(void *, int, double *, double *);
 typedef void *(*object_fn)(void *, int);
 typedef double (*size_fn)(void *, int);
+typedef struct { float a, b, c, d, e, f; } Matrix;  /* FS_MATRIX */
+typedef int (*matrix_fn)(void *, int, Matrix *);
+typedef void *(*font_fn)(void *);
+
+#define FUNCTIONS 9
 
 #define SPACE_SHARE 0.15
 #define X_TOLERANCE 1.5
@@ -91,20 +97,60 @@ static Char *push(Chars *out) {
     return &out->at[out->n++];
 }
 
+typedef struct { int upright; double size, afm; int has_afm; } Drawn;  /* how a text object draws */
+
+/* pdfium.py's ``_object``: (upright, font size as drawn, AFM descent) of char ``i``'s text object
+   ``obj``, the font's descent asked of ``font_descent`` once per font (``fonts``); -1 on error. */
+static int drawn(void *page, int i, void *obj, matrix_fn get_matrix, size_fn font_size, font_fn get_font,
+                 PyObject *font_descent, PyObject *fonts, Drawn *out) {
+    Matrix m;
+    double scale = 1.0;
+    out->upright = 1;
+    if (get_matrix(page, i, &m)) {  /* pdfminer's test: no rotation or shear */
+        out->upright = (double)m.a * (double)m.d > 0 && (double)m.b * (double)m.c <= 0;
+        double c = (double)m.c, d = (double)m.d;
+        scale = pow(pow(c, 2.0) + pow(d, 2.0), 0.5);  /* as Python's ** computes it: the same float */
+    }
+    out->size = font_size(page, i) * scale;
+    out->has_afm = 0;
+    out->afm = 0.0;
+    if (!obj || !out->upright) return 0;
+    void *font = get_font(obj);
+    PyObject *key = PyLong_FromVoidPtr(font);
+    if (!key) return -1;
+    PyObject *descent = PyDict_GetItemWithError(fonts, key);  /* borrowed */
+    if (descent) {
+        Py_INCREF(descent);
+    } else if (PyErr_Occurred()
+               || !(descent = PyObject_CallFunctionObjArgs(font_descent, key, NULL))
+               || PyDict_SetItem(fonts, key, descent) < 0) {
+        Py_XDECREF(descent); Py_DECREF(key);
+        return -1;
+    }
+    Py_DECREF(key);
+    if (descent != Py_None) {
+        out->afm = PyFloat_AsDouble(descent);
+        out->has_afm = 1;
+        if (out->afm == -1.0 && PyErr_Occurred()) { Py_DECREF(descent); return -1; }
+    }
+    Py_DECREF(descent);
+    return 0;
+}
+
 /* The page's chars into ``out``, as pdfium.py's ``_chars`` reads them; -1 with an exception set. */
 static int collect(PyObject *args, Chars *out) {
     unsigned long long page_address;
-    PyObject *functions, *object_info;
+    PyObject *functions, *font_descent;
     double left, top_edge;
     if (!PyArg_ParseTuple(args, "KO!ddO", &page_address, &PyTuple_Type, &functions, &left, &top_edge,
-                          &object_info))
+                          &font_descent))
         return -1;
-    if (PyTuple_GET_SIZE(functions) != 7) {
-        PyErr_SetString(PyExc_ValueError, "seven PDFium function addresses are needed");
+    if (PyTuple_GET_SIZE(functions) != FUNCTIONS) {
+        PyErr_SetString(PyExc_ValueError, "nine PDFium function addresses are needed");
         return -1;
     }
-    void *fn[7];
-    for (int k = 0; k < 7; k++) {
+    void *fn[FUNCTIONS];
+    for (int k = 0; k < FUNCTIONS; k++) {
         fn[k] = PyLong_AsVoidPtr(PyTuple_GET_ITEM(functions, k));
         if (!fn[k]) {
             if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "a null PDFium function");
@@ -119,14 +165,21 @@ static int collect(PyObject *args, Chars *out) {
     origin_fn origin = (origin_fn)fn[4];
     object_fn text_object = (object_fn)fn[5];
     size_fn font_size = (size_fn)fn[6];
+    matrix_fn get_matrix = (matrix_fn)fn[7];
+    font_fn get_font = (font_fn)fn[8];
 
     int count = count_chars(page);
     Py_ssize_t last_at = -1;
     void *last_obj = NULL;
     int gap_pending = 0, failed = -1;
     double gap_size = 0.0;
-    PyObject *objects = PyDict_New();  /* object address -> (upright, size, afm) */
-    if (!objects) return -1;
+    /* A text object draws all its chars in one font, size and matrix: read once, at its first char.
+       objects: object address -> its index in drawn_of; fonts: font address -> AFM descent or None */
+    PyObject *objects = PyDict_New(), *fonts = PyDict_New();
+    Drawn *drawn_of = NULL, current = {1, 0.0, 0.0, 0};
+    Py_ssize_t nobjects = 0, capacity = 0;
+    void *current_obj = NULL;
+    if (!objects || !fonts) goto done;
 
     for (int i = 0; i < count; i++) {
         unsigned int code = get_unicode(page, i);
@@ -145,29 +198,35 @@ static int collect(PyObject *args, Chars *out) {
             || !origin(page, i, &ox, &oy))
             continue;
         void *obj = text_object(page, i);
-        PyObject *known = NULL, *key = NULL;
-        if (obj) {
-            key = PyLong_FromVoidPtr(obj);
+        if (!obj) {  /* no object to remember it by: read for this char */
+            if (drawn(page, i, NULL, get_matrix, font_size, get_font, font_descent, fonts, &current)) goto done;
+            current_obj = NULL;
+        } else if (obj != current_obj) {
+            PyObject *key = PyLong_FromVoidPtr(obj);
             if (!key) goto done;
-            known = PyDict_GetItemWithError(objects, key);  /* borrowed */
-            if (!known && PyErr_Occurred()) { Py_DECREF(key); goto done; }
-            Py_XINCREF(known);
-        }
-        if (!known) {  /* a text object draws all its chars in one font, size and matrix: asked once */
-            known = PyObject_CallFunction(object_info, "iO", i, obj ? key : Py_None);
-            if (!known || (obj && PyDict_SetItem(objects, key, known) < 0)) {
-                Py_XDECREF(key); Py_XDECREF(known); goto done;
+            PyObject *at = PyDict_GetItemWithError(objects, key);  /* borrowed */
+            if (at) {
+                current = drawn_of[PyLong_AsSsize_t(at)];
+            } else if (PyErr_Occurred()
+                       || drawn(page, i, obj, get_matrix, font_size, get_font, font_descent, fonts, &current)) {
+                Py_DECREF(key); goto done;
+            } else {
+                if (nobjects == capacity) {
+                    Py_ssize_t want = capacity ? 2 * capacity : 64;
+                    Drawn *more = PyMem_Realloc(drawn_of, (size_t)want * sizeof(Drawn));
+                    if (!more) { PyErr_NoMemory(); Py_DECREF(key); goto done; }
+                    drawn_of = more; capacity = want;
+                }
+                PyObject *index = PyLong_FromSsize_t(nobjects);
+                if (!index || PyDict_SetItem(objects, key, index) < 0) { Py_XDECREF(index); Py_DECREF(key); goto done; }
+                Py_DECREF(index);
+                drawn_of[nobjects++] = current;
             }
+            Py_DECREF(key);
+            current_obj = obj;
         }
-        Py_XDECREF(key);
-        int upright;
-        double size, afm = 0.0;
-        PyObject *afm_obj;
-        if (!PyArg_ParseTuple(known, "pdO", &upright, &size, &afm_obj)) { Py_DECREF(known); goto done; }
-        int has_afm = afm_obj != Py_None;
-        if (has_afm) afm = PyFloat_AsDouble(afm_obj);
-        Py_DECREF(known);
-        if (has_afm && afm == -1.0 && PyErr_Occurred()) goto done;
+        int upright = current.upright, has_afm = current.has_afm;
+        double size = current.size, afm = current.afm;
 
         Char ch;
         if (spell(code, &ch)) goto done;
@@ -203,7 +262,9 @@ static int collect(PyObject *args, Chars *out) {
     }
     failed = 0;
 done:
-    Py_DECREF(objects);
+    Py_XDECREF(objects);
+    Py_XDECREF(fonts);
+    PyMem_Free(drawn_of);
     return failed;
 }
 

@@ -143,13 +143,10 @@ def _compiled_words(raw, textpage, left: float, top_edge: float) -> list[tuple[s
 
 
 def _compiled_args(raw, textpage, left: float, top_edge: float) -> tuple:  # type: ignore[no-untyped-def]
-    fonts: dict[int, float | None] = {}
-    handle = textpage.raw
+    def font_descent(font: int) -> float | None:  # once per font of the page
+        return _font_descent(raw, ctypes.cast(font, raw.FPDF_FONT))
 
-    def object_info(i: int, obj: int | None) -> tuple[bool, float, float | None]:
-        return _object(raw, handle, i, obj, fonts)
-
-    return ctypes.cast(handle, ctypes.c_void_p).value or 0, _api(raw).addresses, left, top_edge, object_info
+    return ctypes.cast(textpage.raw, ctypes.c_void_p).value or 0, _api(raw).addresses, left, top_edge, font_descent
 
 
 def _chars(raw, textpage, left: float, top_edge: float) -> list[Char]:  # type: ignore[no-untyped-def]
@@ -235,7 +232,8 @@ class _Api:
         # The C loop's functions, by address (services/parsing/_chars.c says which, in this order).
         self.addresses = tuple(cast(int, ctypes.cast(lib[name], ctypes.c_void_p).value) for name in (
             "FPDFText_CountChars", "FPDFText_GetUnicode", "FPDFText_IsGenerated", "FPDFText_GetLooseCharBox",
-            "FPDFText_GetCharOrigin", "FPDFText_GetTextObject", "FPDFText_GetFontSize"))
+            "FPDFText_GetCharOrigin", "FPDFText_GetTextObject", "FPDFText_GetFontSize", "FPDFText_GetMatrix",
+            "FPDFTextObj_GetFont"))
 
     @staticmethod
     def _bind(lib, name: str, restype):  # type: ignore[no-untyped-def]
@@ -277,16 +275,21 @@ def _afm_descent(raw, obj, fonts: dict[int, float | None]) -> float | None:  # t
     font = raw.FPDFTextObj_GetFont(obj)
     key = ctypes.cast(font, ctypes.c_void_p).value or 0
     if key not in fonts:
-        fonts[key] = None
-        length = raw.FPDFFont_GetBaseFontName(font, None, 0)
-        if length:
-            buffer = ctypes.create_string_buffer(length)
-            raw.FPDFFont_GetBaseFontName(font, buffer, length)
-            name = buffer.value.decode("latin-1").split("+")[-1]
-            metrics = _standard_metrics().get(name)
-            if metrics is not None and raw.FPDFFont_GetIsEmbedded(font) != 1:
-                fonts[key] = float(metrics[0].get("Descent", 0)) / 1000
+        fonts[key] = _font_descent(raw, font)
     return fonts[key]
+
+
+def _font_descent(raw, font) -> float | None:  # type: ignore[no-untyped-def]
+    """The AFM descent (em) of a standard-14 font the PDF does not embed; None for any other."""
+    length = raw.FPDFFont_GetBaseFontName(font, None, 0)
+    if not length:
+        return None
+    buffer = ctypes.create_string_buffer(length)
+    raw.FPDFFont_GetBaseFontName(font, buffer, length)
+    metrics = _standard_metrics().get(buffer.value.decode("latin-1").split("+")[-1])
+    if metrics is None or raw.FPDFFont_GetIsEmbedded(font) == 1:
+        return None
+    return float(metrics[0].get("Descent", 0)) / 1000
 
 
 @cache
