@@ -437,8 +437,15 @@ static Box *boxes_of(PyObject *seq, Py_ssize_t *n, int *finite) {
     if (!out) { Py_DECREF(fast); PyErr_NoMemory(); return NULL; }
     for (Py_ssize_t i = 0; i < *n; i++) {
         Box *b = &out[i];
-        if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fast, i), "dddd", &b->x0, &b->top, &b->x1, &b->bottom)) {
+        PyObject *box = PySequence_Fast_GET_ITEM(fast, i);
+        if (!PyTuple_Check(box) || PyTuple_GET_SIZE(box) != 4) {
+            PyErr_SetString(PyExc_TypeError, "a box is a tuple of four numbers");
             PyMem_Free(out); Py_DECREF(fast); return NULL;
+        }
+        double *at[4] = {&b->x0, &b->top, &b->x1, &b->bottom};
+        for (int k = 0; k < 4; k++) {
+            *at[k] = PyFloat_AsDouble(PyTuple_GET_ITEM(box, k));
+            if (*at[k] == -1.0 && PyErr_Occurred()) { PyMem_Free(out); Py_DECREF(fast); return NULL; }
         }
         if (!isfinite(b->x0) || !isfinite(b->top) || !isfinite(b->x1) || !isfinite(b->bottom)) *finite = 0;
     }

@@ -66,8 +66,11 @@ def test_a_box_that_is_no_number_is_grouped_by_the_python_loops() -> None:
     assert [line.text for line in layout.group_lines(words)] == ["a b"]
 
 
-def test_a_row_that_names_no_word_is_refused() -> None:
+def test_a_row_that_names_no_word_or_a_box_that_is_no_box_is_refused() -> None:
     assert layout._compiled is not None
+    for box in ((0.0, 1.0, 2.0), [0.0, 1.0, 2.0, 3.0], None, (0.0, "1", 2.0, 3.0)):
+        with pytest.raises(TypeError):
+            layout._compiled.rows([(0.0, 0.0, 1.0, 1.0), box])
     with pytest.raises(IndexError):
         layout._compiled.lines([(0.0, 0.0, 1.0, 1.0)], [[3]], 3.0)
     with pytest.raises(ValueError):
