@@ -52,7 +52,7 @@ from services.parsing.logic import parse
 from services.parsing.sandbox import ParseSandbox
 from services.runtime import Runtime
 from services.storage import crud
-from services.storage.db import session_scope
+from services.storage.db import core_scope
 from services.storage.models import DocumentState
 from services.validation.logic import STAGE as VALIDATE
 from services.validation.logic import duplicate, invoice_key, validate
@@ -114,7 +114,7 @@ def intake_and_parse(envelope: IncomingDocument, event: Event, env: Env) -> Emit
     ref = intake(envelope, event.document_id, blobs=rt.blobs, limits=env.limits or rt.limits)
     event.original_uri = ref.blob_uri
     if env.engine is not None:
-        with session_scope(env.engine) as s:
+        with core_scope(env.engine) as s:
             earlier = crud.register_document(s, ref=ref)
         if earlier is not None:
             return _duplicate_content(ref, earlier)
@@ -183,7 +183,7 @@ def validate_fields(extracted: ExtractedDocument, event: Event, env: Env) -> Emi
     result = validate(extracted, env.rt.ruleset)
     key = invoice_key(extracted)
     if isinstance(result, AcceptedDocument) and key is not None and env.engine is not None:
-        with session_scope(env.engine) as s:
+        with core_scope(env.engine) as s:
             holder = crud.claim_invoice(s, vendor_key=key[0], invoice_number=key[1], document_id=event.document_id)
         if holder is not None:
             result = duplicate(result, holder)

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col, select
 
 from services.contracts import DocumentRef, FieldValue, IncomingDocument, Label, ValidatedDocument
+from services.storage.db import Connected
 from services.storage.models import (
     Document,
     DocumentState,
@@ -24,7 +25,7 @@ from services.storage.models import (
 
 
 def insert_ignore(
-    session: Session, table: Any, values: dict[str, Any] | list[dict[str, Any]], index: list[str]
+    session: Connected, table: Any, values: dict[str, Any] | list[dict[str, Any]], index: list[str]
 ) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL; True when a row was written.
 
@@ -45,7 +46,7 @@ def insert_ignore(
 _INSERTS: dict[tuple[str, Any, tuple[str, ...]], Any] = {}
 
 
-def register_document(session: Session, *, ref: DocumentRef) -> str | None:
+def register_document(session: Connected, *, ref: DocumentRef) -> str | None:
     """Record a document that passed intake.
 
     Returns None for a new document, or the id of the document already holding these
@@ -216,7 +217,7 @@ def save_extractions(session: Session, *, document_id: str, fields: dict[str, Fi
         insert_ignore(session, Extraction, rows, ["document_id", "field"])
 
 
-def claim_invoice(session: Session, *, vendor_key: str, invoice_number: str, document_id: str) -> str | None:
+def claim_invoice(session: Connected, *, vendor_key: str, invoice_number: str, document_id: str) -> str | None:
     """Record that ``document_id`` is the vendor's invoice ``invoice_number``; returns the id of
     another document that already holds that number (a duplicate), else None. Idempotent."""
     insert_ignore(

@@ -6,11 +6,12 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import event, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlmodel import Session, create_engine
 
@@ -52,6 +53,31 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+class Connected(Protocol):
+    """What a write of Core statements asks of its unit of work: the connection (an ORM session's,
+    or ``core_scope``'s)."""
+
+    def connection(self) -> Connection: ...
+
+
+@dataclass(frozen=True)
+class _Core:
+    bound: Connection
+
+    def connection(self) -> Connection:
+        return self.bound
+
+
+@contextmanager
+def core_scope(engine: Engine) -> Iterator[Connected]:
+    """One unit of work on a plain connection, committed on success, rolled back on error: for
+    writes of Core statements only (crud's insert_ignore and those built on it), on every
+    document's path, without an ORM session's set-up and commit (an empty transaction 0.08 ms here
+    against 0.19)."""
+    with engine.begin() as connection:
+        yield _Core(connection)
 
 
 _HIGHEST: dict[tuple[type, str], Any] = {}
