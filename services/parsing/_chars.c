@@ -429,15 +429,15 @@ done:
 typedef struct { double x0, top, x1, bottom; } Box;
 
 static Box *boxes_of(PyObject *seq, Py_ssize_t *n, int *finite) {
-    PyObject *fast = PySequence_Fast(seq, "boxes must be a sequence");
+    PyObject *fast = PySequence_Tuple(seq);  /* a copy: a number's __float__ may not shorten it under us */
     if (!fast) return NULL;
-    *n = PySequence_Fast_GET_SIZE(fast);
+    *n = PyTuple_GET_SIZE(fast);
     *finite = 1;
     Box *out = PyMem_Malloc((size_t)(*n ? *n : 1) * sizeof(Box));
     if (!out) { Py_DECREF(fast); PyErr_NoMemory(); return NULL; }
     for (Py_ssize_t i = 0; i < *n; i++) {
         Box *b = &out[i];
-        PyObject *box = PySequence_Fast_GET_ITEM(fast, i);
+        PyObject *box = PyTuple_GET_ITEM(fast, i);
         if (!PyTuple_Check(box) || PyTuple_GET_SIZE(box) != 4) {
             PyErr_SetString(PyExc_TypeError, "a box is a tuple of four numbers");
             PyMem_Free(out); Py_DECREF(fast); return NULL;

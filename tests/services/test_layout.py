@@ -84,3 +84,18 @@ def test_without_the_c_module_the_same_lines(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(layout, "_compiled", None)
     layout._ROWS.clear()
     assert (layout.group_lines(page.words), layout.group_lines(page.words, gap_factor=1e9)) == compiled
+
+
+def test_a_number_that_empties_the_boxes_while_they_are_read_does_not_upset_the_c_loops() -> None:
+    """The C loops read a copy of the list: a coordinate whose ``__float__`` changes the list
+    cannot make them read past its end."""
+    assert layout._compiled is not None
+    boxes: list = []
+
+    class Sly:
+        def __float__(self) -> float:
+            boxes.clear()
+            return 0.0
+
+    boxes.extend([(Sly(), 0.0, 1.0, 1.0)] + [(float(n), 0.0, float(n) + 1, 1.0) for n in range(1, 200)])
+    assert sorted(i for row in layout._compiled.rows(boxes) for i in row) == list(range(200))
