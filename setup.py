@@ -1,5 +1,6 @@
-"""The one compiled part: the pdfium reader's char and word loops (services/parsing/_chars.c).
-Optional: where it cannot be built, the reader runs the same loops in Python (services/parsing/pdfium.py)."""
+"""The one compiled part: the pdfium reader's char and word loops and the words' grouping into lines
+(services/parsing/_chars.c). Optional: where it cannot be built, the same loops run in Python
+(services/parsing/pdfium.py, services/parsing/layout.py)."""
 
 from setuptools import Extension, setup
 
