@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-
-from sqlmodel import Session
+from typing import Any
 
 from services import topics
 from services.contracts import Contract, Reason
@@ -33,7 +32,8 @@ class Emit:
     message: Contract | None
     outcome: str = "ok"
     reasons: list[str] = field(default_factory=list)
-    persist: Callable[[Session], None] | None = None
+    # What to write: given the batch's services.storage.writes.Writes, it says what (one transaction).
+    persist: Callable[[Any], None] | None = None
     also: list[tuple[str, Contract]] = field(default_factory=list)
     # A message to a terminal topic ends the document: sent only while it has not ended, and its end
     # recorded here. False where ``persist`` moves the document on itself under a gate of its own (a

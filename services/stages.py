@@ -18,7 +18,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
 from services import topics
 from services.contracts import (
@@ -53,7 +52,9 @@ from services.parsing.sandbox import ParseSandbox
 from services.runtime import Runtime
 from services.storage import crud
 from services.storage.db import core_scope
-from services.storage.models import DocumentState
+from services.storage.lifecycle import ModelOutput, Observation
+from services.storage.models import DocumentState, Extraction, StageTransition
+from services.storage.writes import Writes
 from services.validation.logic import STAGE as VALIDATE
 from services.validation.logic import duplicate, invoice_key, validate
 
@@ -124,9 +125,10 @@ def intake_and_parse(envelope: IncomingDocument, event: Event, env: Env) -> Emit
         exc.stage = PARSE
         raise
 
-    def persist(s: Session) -> None:
-        crud.record_transition(s, document_id=event.document_id, stage=PARSE, outcome="ok")
-        crud.advance(s, document_id=event.document_id, state=DocumentState.PARSED, page_count=len(parsed.pages))
+    def persist(w: Writes) -> None:
+        w.insert(StageTransition, crud.transition_row(document_id=event.document_id, stage=PARSE, outcome="ok"),
+                 crud.TRANSITION_KEY)
+        w.advance(event.document_id, DocumentState.PARSED, page_count=len(parsed.pages))
 
     return Emit(topics.PARSED, parsed, persist=persist, child_cpu_s=child_cpu_s)
 
@@ -145,9 +147,9 @@ def detect_template(parsed: ParsedDocument, event: Event, env: Env) -> Emit:
     detection = detect(parsed, env.rt.templates)
     classified = ClassifiedDocument(**dict(parsed), detection=detection)
 
-    def persist(s: Session) -> None:
-        crud.advance(s, document_id=event.document_id, state=DocumentState.CLASSIFIED,
-                     template_id=detection.template_id, template_version=detection.template_version)
+    def persist(w: Writes) -> None:
+        w.advance(event.document_id, DocumentState.CLASSIFIED,
+                  template_id=detection.template_id, template_version=detection.template_version)
 
     return Emit(topics.CLASSIFIED, classified, outcome=detection.status, persist=persist)
 
@@ -167,12 +169,15 @@ def extract_fields(classified: ClassifiedDocument, event: Event, env: Env) -> Em
               if choice.shadow is not None else None)
     features = observe(classified, extracted)
 
-    def persist(s: Session) -> None:
-        crud.save_extractions(s, document_id=event.document_id, fields=extracted.fields)
-        crud.advance(s, document_id=event.document_id, state=DocumentState.EXTRACTED)
-        monitoring.observe(s, document_id=event.document_id, features=features, role=choice.role)
+    def persist(w: Writes) -> None:
+        w.insert(Extraction, crud.extraction_rows(document_id=event.document_id, fields=extracted.fields),
+                 crud.EXTRACTION_KEY)
+        w.advance(event.document_id, DocumentState.EXTRACTED)
+        w.insert(Observation, monitoring.observation_row(document_id=event.document_id, features=features,
+                                                         role=choice.role), monitoring.OBSERVATION_KEY)
         if shadow is not None:
-            monitoring.shadow_output(s, document_id=event.document_id, row=shadow)
+            w.insert(ModelOutput, monitoring.shadow_row(document_id=event.document_id, row=shadow),
+                     monitoring.SHADOW_KEY)
 
     return Emit(topics.EXTRACTED, extracted, persist=persist)
 
@@ -192,9 +197,8 @@ def validate_fields(extracted: ExtractedDocument, event: Event, env: Env) -> Emi
     else:
         emit = Emit(topics.EXCEPTIONS, result, outcome="exception", reasons=[str(r) for r in result.reasons])
     if env.engine is not None:
-        def persist(s: Session) -> None:
-            monitoring.outcome(s, document_id=event.document_id, result=result, outcome=emit.outcome,
-                               reasons=emit.reasons)
+        def persist(w: Writes) -> None:
+            w.gather(monitoring.outcomes, monitoring.Ended(event.document_id, result, emit.outcome, emit.reasons))
 
         emit.persist = persist
     return emit

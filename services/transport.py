@@ -52,7 +52,8 @@ from services.log_setup import get_logger
 from services.monitoring import metrics
 from services.storage import claims, crud
 from services.storage.db import session_scope
-from services.storage.models import DocumentState
+from services.storage.models import Document, DocumentState, StageTransition
+from services.storage.writes import Writes
 
 INFRA_RETRIES = 8
 SIZE_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError, RecordTooLargeError)
@@ -294,20 +295,24 @@ class StageAgent:
             for stage, emit in steps:
                 seconds = emit.seconds if emit.seconds is not None else time.perf_counter() - started
                 cpu_s = emit.cpu_s if emit.cpu_s is not None else own_cpu
-                transitions.append({"document_id": event.document_id, "stage": stage, "outcome": emit.outcome,
-                                    "reason": emit.reasons[0] if emit.reasons else None,
-                                    "duration_ms": round(seconds * 1000, 2), "cpu_ms": round(cpu_s * 1000, 2)})
+                transitions.append(crud.transition_row(
+                    document_id=event.document_id, stage=stage, outcome=emit.outcome,
+                    reason=emit.reasons[0] if emit.reasons else None,
+                    duration_ms=round(seconds * 1000, 2), cpu_ms=round(cpu_s * 1000, 2)))
         with session_scope(self.engine) as s:
+            w = Writes(s)
             for event, _ in done:
                 if event.document_id not in known:
-                    crud.ensure_document(s, document_id=event.document_id, filename=event.filename or "")
-            crud.record_transitions(s, transitions)
-            for event, steps in done:
+                    w.insert(Document, crud.document_row(document_id=event.document_id, filename=event.filename or ""),
+                             ["document_id"])
+            w.insert(StageTransition, transitions, crud.TRANSITION_KEY)
+            for _, steps in done:
                 for _, emit in steps:
                     if emit.persist:
-                        emit.persist(s)
-                if ends and steps:
-                    self.finish(s, event, steps[-1][1])
+                        emit.persist(w)
+            w.flush()
+            if ends:
+                self.finish(s, [(event, steps[-1][1]) for event, steps in done if steps])
 
     def _too_large(self, event: Event, steps: Steps, n: int, topic: str, size: int) -> Steps:
         """The steps up to the ``n``th, whose ``topic`` message of ``size`` bytes is too large: a dead
@@ -319,22 +324,24 @@ class StageAgent:
         emit.seconds, emit.cpu_s = replaced.seconds, replaced.cpu_s
         return [*steps[:n], (stage, emit)]
 
-    def finish(self, session: Session, event: Event, emit: Emit) -> None:
-        """Record where the document ended, when this emit ends it; an exception enters the queue."""
-        terminal = TERMINAL_STATE.get(emit.topic or "")
-        if not terminal or not emit.ends:
-            return
-        result = emit.message if isinstance(emit.message, ValidatedDocument) else None
-        vendor = vendor_of(result) if result else None
-        policy = self.rt.queue_policy
-        priority = policy.priority(emit.reasons)
-        if crud.finish(
-            session, document_id=event.document_id, state=terminal, reasons=emit.reasons,
-            detail=getattr(emit.message, "message", None),
-            result=result, vendor=vendor,
-            priority=priority, due_at=policy.due(priority, datetime.now(UTC)),
-        ):
-            metrics.TERMINAL.labels(terminal).inc()
+    def finish(self, session: Session, ending: list[tuple[Event, Emit]]) -> None:
+        """Record where each document ended, when its emit ends it; an exception enters the queue."""
+        policy, now, endings = self.rt.queue_policy, datetime.now(UTC), []
+        for event, emit in ending:
+            terminal = TERMINAL_STATE.get(emit.topic or "")
+            if not terminal or not emit.ends:
+                continue
+            result = emit.message if isinstance(emit.message, ValidatedDocument) else None
+            priority = policy.priority(emit.reasons)
+            endings.append(crud.Ending(
+                event.document_id, terminal, emit.reasons, detail=getattr(emit.message, "message", None),
+                result=result, vendor=vendor_of(result) if result else None,
+                priority=priority, due_at=policy.due(priority, now)))
+        ended = crud.finish_many(session, endings)
+        for e in endings:
+            if e.document_id in ended:
+                ended.discard(e.document_id)  # counted once
+                metrics.TERMINAL.labels(e.state).inc()
 
     async def _with_retries(self, fn: Callable[..., Any], *args: Any) -> Any:
         delay = 0.5

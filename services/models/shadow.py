@@ -1,7 +1,7 @@
 """A shadow model's reading of a served document: where the rollout lifecycle compares models.
 
 The shadow reads the whole document again in the served model's place; what validation would say
-of its reading is stored beside the served one (``monitoring.store.shadow_output``), never sent on.
+of its reading is stored beside the served one (``monitoring.store.shadow_row``), never sent on.
 The models page compares the two on live traffic before a shadow is promoted.
 """
 

@@ -42,11 +42,12 @@ class ReviewAgent(StageAgent):
 
         if decision.decision == "reject":
             return Emit(None, None, outcome="rejected",
-                        persist=lambda s: self._apply(s, decision, None, []))
+                        persist=lambda w: w.after(lambda s: self._apply(s, decision, None, [])))
         accepted = approve(document, decision, self.rt.ruleset)
         corrections = labels(document, decision)
         return Emit(topics.ACCEPTED, accepted, outcome="accepted", also=[(topics.LABELS, x) for x in corrections],
-                    persist=lambda s: self._apply(s, decision, accepted, corrections), ends=False)
+                    persist=lambda w: w.after(lambda s: self._apply(s, decision, accepted, corrections)),
+                    ends=False)
 
     @staticmethod
     def _apply(session: Session, decision: ReviewDecision, accepted, corrections) -> None:  # type: ignore[no-untyped-def]

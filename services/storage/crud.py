@@ -3,6 +3,7 @@ a redelivered message never creates a second row."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -96,12 +97,14 @@ def store_submitted(session: Session, envelope: IncomingDocument, *, size: int) 
 
 
 def ensure_document(session: Session, *, document_id: str, source: str = "", filename: str = "") -> None:
-    insert_ignore(
-        session, Document,
-        {"document_id": document_id, "source": source[:200], "filename": filename[:500], "reasons": [],
-         "state": DocumentState.RECEIVED, "created_at": _now(), "updated_at": _now()},
-        ["document_id"],
-    )
+    insert_ignore(session, Document, document_row(document_id=document_id, source=source, filename=filename),
+                  ["document_id"])
+
+
+def document_row(*, document_id: str, source: str = "", filename: str = "") -> dict[str, Any]:
+    """The row ``ensure_document`` writes where the document has none."""
+    return {"document_id": document_id, "source": source[:200], "filename": filename[:500], "reasons": [],
+            "state": DocumentState.RECEIVED, "created_at": _now(), "updated_at": _now()}
 
 
 def stage_done(session: Session, *, document_id: str, stage: str) -> bool:
@@ -141,26 +144,33 @@ def record_transition(
     session: Session, *, document_id: str, stage: str, outcome: str,
     reason: str | None = None, duration_ms: float | None = None, cpu_ms: float | None = None,
 ) -> bool:
-    return insert_ignore(
-        session, StageTransition,
-        {"document_id": document_id, "stage": stage, "outcome": outcome, "reason": reason,
-         "duration_ms": duration_ms, "cpu_ms": cpu_ms, "at": _now()},
-        ["document_id", "stage"],
-    )
+    return insert_ignore(session, StageTransition, transition_row(
+        document_id=document_id, stage=stage, outcome=outcome, reason=reason, duration_ms=duration_ms,
+        cpu_ms=cpu_ms), TRANSITION_KEY)
 
 
-def record_transitions(session: Session, rows: list[dict[str, Any]]) -> None:
-    """``record_transition`` for many (one statement): each a dict of its keyword arguments."""
-    if rows:
-        insert_ignore(session, StageTransition, [{"reason": None, "duration_ms": None, "cpu_ms": None, **row,
-                                                  "at": _now()} for row in rows], ["document_id", "stage"])
+def transition_row(*, document_id: str, stage: str, outcome: str, reason: str | None = None,
+                   duration_ms: float | None = None, cpu_ms: float | None = None) -> dict[str, Any]:
+    """The row ``record_transition`` writes (once per document and stage: ``TRANSITION_KEY``)."""
+    return {"document_id": document_id, "stage": stage, "outcome": outcome, "reason": reason,
+            "duration_ms": duration_ms, "cpu_ms": cpu_ms, "at": _now()}
+
+
+TRANSITION_KEY = ["document_id", "stage"]
 
 
 def advance(session: Session, *, document_id: str, state: str, **values: Any) -> None:
     """Move a document to a non-terminal ``state``; never out of a terminal one."""
-    session.connection().execute(_update(("state", "updated_at", *sorted(values))),
-                                 {"doc_id": document_id, "v_state": state, "v_updated_at": _now(),
-                                  **{f"v_{k}": v for k, v in values.items()}})
+    advance_many(session, [(document_id, state, values)], tuple(sorted(values)))
+
+
+def advance_many(session: Connected, moves: list[tuple[str, str, dict[str, Any]]], columns: tuple[str, ...]) -> None:
+    """``advance`` for many documents (one statement): each (document_id, state, values), the values
+    setting ``columns``."""
+    now = _now()
+    session.connection().execute(_update(("state", "updated_at", *columns)), [
+        {"doc_id": document_id, "v_state": state, "v_updated_at": now, **{f"v_{k}": values[k] for k in columns}}
+        for document_id, state, values in moves])
 
 
 # UPDATE documents SET <columns> WHERE id = :doc_id AND state NOT IN terminal, built once per set
@@ -174,13 +184,28 @@ def _update(columns: tuple[str, ...]) -> Any:
         stmt = _UPDATES[columns] = (
             update(Document)
             .where(col(Document.document_id) == bindparam("doc_id"),
-                   col(Document.state).not_in(DocumentState.TERMINAL))
+                   # one comparison a terminal state, not NOT IN: an expanding list cannot run many at once
+                   *(col(Document.state) != state for state in sorted(DocumentState.TERMINAL)))
             .values({name: bindparam(f"v_{name}") for name in columns}))
     return stmt
 
 
+@dataclass(frozen=True)
+class Ending:
+    """A document's terminal state, as ``finish`` sets it."""
+
+    document_id: str
+    state: str
+    reasons: list[str]
+    detail: str | None = None
+    result: ValidatedDocument | None = None
+    vendor: str | None = None
+    priority: int = 2
+    due_at: datetime | None = None
+
+
 def finish(
-    session: Session, *, document_id: str, state: str, reasons: list[str], detail: str | None = None,
+    session: Connected, *, document_id: str, state: str, reasons: list[str], detail: str | None = None,
     result: ValidatedDocument | None = None, vendor: str | None = None, priority: int = 2,
     due_at: datetime | None = None,
 ) -> bool:
@@ -189,32 +214,68 @@ def finish(
     An exception also enters the queue (with its ``priority`` and ``due_at``); ``result`` is the
     validated document a review starts from.
     """
-    assert state in DocumentState.TERMINAL
-    values = {"state": state, "reasons": reasons, "detail": (detail or "")[:1000] or None,
-              "result": result.model_dump(mode="json") if result is not None else None,
-              "vendor": (vendor or "")[:200] or None, "updated_at": _now()}
-    result_update = session.connection().execute(
-        _update(tuple(values)), {"doc_id": document_id, **{f"v_{k}": v for k, v in values.items()}})
-    if state == DocumentState.EXCEPTION and result_update.rowcount == 1:
-        insert_ignore(
-            session, ExceptionRecord,
-            {"document_id": document_id, "reasons": reasons, "status": QueueStatus.OPEN, "priority": priority,
-             "vendor": (vendor or "")[:200] or None, "due_at": due_at, "revision": 0, "created_at": _now(),
-             "updated_at": _now()},
-            ["document_id"],
-        )
-    return result_update.rowcount == 1
+    ending = Ending(document_id, state, reasons, detail, result, vendor, priority, due_at)
+    return bool(finish_many(session, [ending]))
+
+
+def finish_many(session: Connected, endings: list[Ending]) -> set[str]:
+    """``finish`` for many documents, a statement per kind for them all; the ids of those that ended
+    here (the others already had a terminal state).
+
+    Which documents have none yet is asked first, their rows locked (PostgreSQL; on SQLite the
+    transaction's writes hold the database), so that the queue's rows are written for exactly the
+    documents the update ends."""
+    assert all(e.state in DocumentState.TERMINAL for e in endings)
+    if not endings:
+        return set()
+    connection = session.connection()
+    open_ids = set(connection.execute(_OPEN, {"ids": sorted({e.document_id for e in endings})}).scalars())
+    now, ended = _now(), set()
+    by_state: dict[str, list[Ending]] = {}
+    for e in endings:
+        if e.document_id in open_ids and e.document_id not in ended:
+            ended.add(e.document_id)
+            by_state.setdefault(e.state, []).append(e)
+    columns = ("state", "reasons", "detail", "result", "vendor", "updated_at")
+    rows = [{"doc_id": e.document_id, "v_state": e.state, "v_reasons": e.reasons,
+             "v_detail": (e.detail or "")[:1000] or None,
+             "v_result": e.result.model_dump(mode="json") if e.result is not None else None,
+             "v_vendor": (e.vendor or "")[:200] or None, "v_updated_at": now}
+            for kind in by_state.values() for e in kind]
+    if rows:
+        connection.execute(_update(columns), rows)
+    queued = [{"document_id": e.document_id, "reasons": e.reasons, "status": QueueStatus.OPEN,
+               "priority": e.priority, "vendor": (e.vendor or "")[:200] or None, "due_at": e.due_at,
+               "revision": 0, "created_at": now, "updated_at": now}
+              for e in by_state.get(DocumentState.EXCEPTION, [])]
+    if queued:
+        insert_ignore(session, ExceptionRecord, queued, ["document_id"])
+    return ended
+
+
+_OPEN = (select(Document.document_id)
+         .where(col(Document.document_id).in_(bindparam("ids", expanding=True)),
+                col(Document.state).not_in(DocumentState.TERMINAL))
+         .with_for_update())
 
 
 def save_extractions(session: Session, *, document_id: str, fields: dict[str, FieldValue]) -> None:
-    rows = [
+    rows = extraction_rows(document_id=document_id, fields=fields)
+    if rows:
+        insert_ignore(session, Extraction, rows, EXTRACTION_KEY)
+
+
+def extraction_rows(*, document_id: str, fields: dict[str, FieldValue]) -> list[dict[str, Any]]:
+    """The rows ``save_extractions`` writes, one per field (once: ``EXTRACTION_KEY``)."""
+    return [
         {"document_id": document_id, "field": name, "value": fv.value, "confidence": fv.confidence,
          "source": fv.source, "page": fv.page, "bbox": list(fv.bbox) if fv.bbox else None,
          "raw": (fv.raw or "")[:1000] or None}
         for name, fv in fields.items()
     ]
-    if rows:
-        insert_ignore(session, Extraction, rows, ["document_id", "field"])
+
+
+EXTRACTION_KEY = ["document_id", "field"]
 
 
 def claim_invoice(session: Connected, *, vendor_key: str, invoice_number: str, document_id: str) -> str | None:
