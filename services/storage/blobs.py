@@ -17,6 +17,7 @@ still found where they lie.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -39,27 +40,41 @@ class BlobStore:
         self.root = Path(root)
         self._made: Path | None = None  # the root whose folders this store made (or found) last
 
+    @property
+    def root(self) -> Path:
+        return self._root
+
+    @root.setter
+    def root(self, root: Path) -> None:  # a store may be moved (the anchor bench gives each pass its own)
+        self._root, self._top = Path(root), os.fspath(Path(root) / "sha256")
+
     def _path(self, digest: str) -> Path:
-        return self.root / "sha256" / digest[:2] / digest
+        return Path(self._name(digest))
+
+    def _name(self, digest: str) -> str:
+        # Strings, not Paths: three lookups a document (its bytes stored and read, its pages stored),
+        # and joining Paths cost more than the stat each asks for.
+        return f"{self._top}/{digest[:2]}/{digest}"
 
     def _where(self, digest: str) -> Path | None:
         """Where the blob lies: in the layout of today, or in the one before (see above); None if nowhere."""
-        for path in (self._path(digest), self.root / "sha256" / digest[:2] / digest[2:4] / digest):
-            if path.exists():
-                return path
+        for name in (self._name(digest), f"{self._top}/{digest[:2]}/{digest[2:4]}/{digest}"):
+            if os.path.exists(name):
+                return Path(name)
         return None
 
     def put(self, data: bytes) -> str:
         """Store ``data`` (atomically, once, durably) and return its URI."""
         digest = sha256_hex(data)
         if self._where(digest) is None:
-            self._write(self._path(digest), data)
+            self._write(self._name(digest), data)
         return f"blob://sha256/{digest}"
 
-    def _write(self, path: Path, data: bytes) -> None:
+    def _write(self, name: str, data: bytes) -> None:
         if self._made != self.root:
             self._make_folders()
-        tmp = path.with_name(f".tmp-{os.getpid()}-{threading.get_ident()}-{path.name[:16]}")
+        folder, base = os.path.split(name)
+        tmp = f"{folder}/.tmp-{os.getpid()}-{threading.get_ident()}-{base[:16]}"
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
         try:
             fd = os.open(tmp, flags, 0o600)
@@ -74,11 +89,12 @@ class BlobStore:
                 os.fsync(fd)
             finally:
                 os.close(fd)
-            os.replace(tmp, path)
+            os.replace(tmp, name)
         except BaseException:
-            tmp.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
-        _sync(path.parent)  # the new name
+        _sync(folder)  # the new name
 
     def _make_folders(self) -> None:
         """The 256 folders of the layout, those missing made (each made is named in ``sha256``, synced once)."""
@@ -122,7 +138,7 @@ def _folder(folder: Path) -> None:
         _sync(made.parent)
 
 
-def _sync(folder: Path) -> None:
+def _sync(folder: Path | str) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
