@@ -22,7 +22,7 @@ SIDE = (
 def create_app(settings: Settings) -> faust.App:
     app = App(
         settings.app_id,
-        fetch_max_wait_ms=settings.fetch_wait_ms,
+        fetch_max_wait_ms=settings.fetch_wait,
         broker=settings.bootstrap_servers(),
         store="memory://",
         web_enabled=False,

@@ -74,8 +74,9 @@ class Settings(BaseSettings):
     log_format: str = Field(default="auto", pattern="^(auto|json|console)$")
     log_level: str = "INFO"
 
-    # How long a worker's fetch may wait at the broker for new messages (services/kafka.py).
-    fetch_wait_ms: int = 50
+    # How long a worker's fetch may wait at the broker for new messages (services/kafka.py); unset,
+    # by the topology (``fetch_wait``).
+    fetch_wait_ms: int | None = Field(default=None, ge=1)
     # The chain agent takes up to batch_size events of documents.incoming at a time, waiting at most
     # batch_linger_ms for more (services/transport.py): their records are written in one transaction
     # and their messages sent together. A worker killed between sending a batch's results and
@@ -125,6 +126,16 @@ class Settings(BaseSettings):
     @cached_property
     def db_url(self) -> str:
         return self.database_url or f"sqlite:///{(self.home / 'docflow.db').resolve()}"
+
+    @property
+    def fetch_wait(self) -> int:
+        """``fetch_wait_ms``, else 500 ms in the chain topology and 50 in the stages one: a waiting
+        fetch is answered when a message comes from another process (the submitter: the chain's one
+        hop), not always when it comes from the worker itself (each hop of the stages topology waits
+        it out). Measured in services/kafka.py."""
+        if self.fetch_wait_ms is not None:
+            return self.fetch_wait_ms
+        return 500 if self.topology == "chain" else 50
 
     def bootstrap_servers(self) -> str:
         """The broker address as Faust wants it (``kafka://host:port;...``)."""

@@ -130,3 +130,11 @@ def test_templates_that_will_not_load_dead_letter_the_batchs_documents_not_lose_
     assert producer.to(topics.DEADLETTER) == ["inv-1", "inv-2"]
     assert {m[2]["stage"] for m in producer.sent if m[0] == topics.DEADLETTER} == {"detect"}
     assert _states(agent) == {"inv-1": "deadletter", "inv-2": "deadletter"}
+
+
+def test_a_fetch_waits_by_the_topology_unless_set(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The chain's one hop comes from the submitter, whose message answers a waiting fetch at once:
+    500 ms; the stages topology's hops come from the worker itself, and each would wait it out: 50."""
+    assert Settings(home=tmp_path).fetch_wait == 500
+    assert Settings(home=tmp_path, topology="stages").fetch_wait == 50
+    assert Settings(home=tmp_path, topology="stages", fetch_wait_ms=200).fetch_wait == 200
