@@ -9,7 +9,8 @@ Per batch of events (one, but for the chain agent: ``DOCFLOW_BATCH_SIZE``), an a
 4. sends every step's message and waits for the broker to acknowledge them, the whole batch's at
    once;
 5. records each stage's transition, and the terminal state where there is one, idempotently, in
-   one transaction for the batch (``_deliver``: the one place a stage is recorded).
+   one transaction for the batch, a statement per kind of row (services/storage/writes.py;
+   ``_deliver``: the one place a stage is recorded).
 
 The batch's events are acked once it is delivered: a worker killed mid-batch gets it again, and
 what it had finished is skipped. Per event, the Kafka client's work and a transaction's commit cost
