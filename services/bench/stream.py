@@ -171,6 +171,14 @@ class Streamed:
             "model_ran": model_ran,
         }
 
+    def idle_cpu(self, seconds: float = 10.0) -> float:
+        """The workers' CPU, in ms a second, while nothing is sent (what a stream costs when it has no work)."""
+        pids = [proc.pid for proc in self.cluster.workers.values()]
+        time.sleep(1.0)  # the last document's acknowledgements and logs
+        before = sum(_tree_cpu(pid) for pid in pids)
+        time.sleep(seconds)
+        return 1000 * (sum(_tree_cpu(pid) for pid in pids) - before) / seconds
+
     def close(self) -> None:
         self.cluster.stop()
 
@@ -182,6 +190,7 @@ def through_broker(docs: list[tuple[str, bytes]], home: Path, db_url: str, worke
     try:
         figures = streamed.burst(docs)
         figures["idle_latency_p50_s"] = _idle_latency(streamed.cluster)
+        figures["idle_cpu_ms_per_s"] = streamed.idle_cpu()
         figures["paced"] = _paced(streamed.cluster, documents(min(len(docs), 120), seed=8, first=200_000),
                                   rate=figures["docs_per_s"] / 2)
         return figures
@@ -269,6 +278,7 @@ def print_report(report: dict) -> None:
               f"{streamed['cpu_ms_per_doc'] / local['cpu_ms_per_doc']:.2f})")
         print(f"  one document on an idle system   : latency p50 {streamed['idle_latency_p50_s'] * 1000:.0f} ms "
               f"(publish to terminal message)")
+        print(f"  the workers, idle                : {streamed['idle_cpu_ms_per_s']:.1f} ms of CPU a second")
         paced = streamed["paced"]
         print(f"  paced at half the burst's rate   : {paced['docs_per_s']:7.1f} docs/s  "
               f"latency p50 {paced['latency_p50_s'] * 1000:.0f} ms  p99 {paced['latency_p99_s'] * 1000:.0f} ms")
