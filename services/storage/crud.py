@@ -222,9 +222,10 @@ def finish_many(session: Connected, endings: list[Ending]) -> set[str]:
     """``finish`` for many documents, a statement per kind for them all; the ids of those that ended
     here (the others already had a terminal state).
 
-    Which documents have none yet is asked first, their rows locked (PostgreSQL; on SQLite the
-    transaction's writes hold the database), so that the queue's rows are written for exactly the
-    documents the update ends."""
+    Which documents have none yet is asked first, their rows locked, so that the queue's rows are
+    written for exactly the documents the update ends (PostgreSQL: ``FOR UPDATE``; SQLite in WAL
+    mode: a transaction whose snapshot another one's write overtook cannot write, and fails with
+    "database is locked", which the caller retries as any moment's lock)."""
     assert all(e.state in DocumentState.TERMINAL for e in endings)
     if not endings:
         return set()
