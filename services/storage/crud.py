@@ -231,27 +231,24 @@ def finish_many(session: Connected, endings: list[Ending]) -> set[str]:
         return set()
     connection = session.connection()
     open_ids = set(connection.execute(_OPEN, {"ids": sorted({e.document_id for e in endings})}).scalars())
-    now, ended = _now(), set()
-    by_state: dict[str, list[Ending]] = {}
-    for e in endings:
-        if e.document_id in open_ids and e.document_id not in ended:
-            ended.add(e.document_id)
-            by_state.setdefault(e.state, []).append(e)
+    now = _now()
+    # each open document's first ending (a dict keeps a key's first place and its last value: reversed)
+    ending = list({e.document_id: e for e in reversed(endings) if e.document_id in open_ids}.values())
     columns = ("state", "reasons", "detail", "result", "vendor", "updated_at")
     rows = [{"doc_id": e.document_id, "v_state": e.state, "v_reasons": e.reasons,
              "v_detail": (e.detail or "")[:1000] or None,
              "v_result": e.result.model_dump(mode="json") if e.result is not None else None,
              "v_vendor": (e.vendor or "")[:200] or None, "v_updated_at": now}
-            for kind in by_state.values() for e in kind]
+            for e in ending]
     if rows:
         connection.execute(_update(columns), rows)
     queued = [{"document_id": e.document_id, "reasons": e.reasons, "status": QueueStatus.OPEN,
                "priority": e.priority, "vendor": (e.vendor or "")[:200] or None, "due_at": e.due_at,
                "revision": 0, "created_at": now, "updated_at": now}
-              for e in by_state.get(DocumentState.EXCEPTION, [])]
+              for e in ending if e.state == DocumentState.EXCEPTION]
     if queued:
         insert_ignore(session, ExceptionRecord, queued, ["document_id"])
-    return ended
+    return {e.document_id for e in ending}
 
 
 _OPEN = (select(Document.document_id)
