@@ -13,7 +13,10 @@ Per batch of events (one, but for the chain agent: ``DOCFLOW_BATCH_SIZE``), an a
    ``_deliver``: the one place a stage is recorded).
 
 The batch's events are acked once it is delivered: a worker killed mid-batch gets it again, and
-what it had finished is skipped. Per event, the Kafka client's work and a transaction's commit cost
+what it had finished is skipped. What the edge itself spends (decoding, the claim check, the sends
+and their acknowledgements, the records, the consumer's fetches) is counted too: each document's
+last step of a delivery carries its share (``EdgeCost``), so that the CPU the monitors add up for a
+document is what the worker spent on it, as ``docflow bench`` measures it from the outside. Per event, the Kafka client's work and a transaction's commit cost
 more than the records themselves; a batch shares them (``docflow bench``: the CPU a document costs
 through the broker against in process).
 
@@ -96,6 +99,7 @@ class StageAgent:
         self.app, self.engine = app, engine
         self.rt: Wiring = rt
         self.ledger = Ledger(rt.settings.home)
+        self.edge = EdgeCost()
 
     # ---- to implement per agent: one step (``process``), several (``steps``), or a batch's (``steps_many``)
     async def process(self, event: Event) -> Emit | None:
@@ -152,6 +156,7 @@ class StageAgent:
         """A batch of events (one, but for the chain agent): their steps, then every message sent and
         every record written together (``_deliver``)."""
         started = time.perf_counter()
+        self.edge.begin()
         CPU.set([0.0])
         events = [Event(key=key, raw=raw or b"", document_id=assign_document_id(None, key, raw or b""))
                   for key, raw in items]
@@ -231,8 +236,11 @@ class StageAgent:
         before = [(d.event, d.steps[:-1]) for d in live if len(d.steps) > 1]
         self._record(before, started, ends=False)
         await self._send(live, last=True)
+        own_cpu = (CPU.get() or [0.0])[0] if len(todo) == 1 else 0.0
+        edge_s = self.edge.share(sum(_own(emit, own_cpu) for _, steps in todo for _, emit in steps), len(live))
         self._record([(d.event, d.steps[-1:]) for d in live], started,
-                     known={event.document_id for event, _ in before})
+                     known={event.document_id for event, _ in before}, edge_s=edge_s)
+        self.edge.end()
         return [(event, steps) for event, steps in todo if event.document_id in ended] + \
             [(d.event, d.steps) for d in live]
 
@@ -285,9 +293,10 @@ class StageAgent:
                 if topic is not None and message is not None]
 
     def _record(self, done: list[tuple[Event, Steps]], started: float, *, ends: bool = True,
-                known: AbstractSet[str] = frozenset()) -> None:
+                known: AbstractSet[str] = frozenset(), edge_s: float = 0.0) -> None:
         """Each document's steps' transitions and what they write, then (``ends``) where each
-        ended: one transaction for the batch (``known``: documents whose row this delivery wrote)."""
+        ended: one transaction for the batch (``known``: documents whose row this delivery wrote;
+        ``edge_s``: the edge's CPU a document, on its last step here)."""
         if not done:
             return
         own_cpu = (CPU.get() or [0.0])[0] if len(done) == 1 else 0.0  # the event's, where a step has none
@@ -295,7 +304,7 @@ class StageAgent:
         for event, steps in done:
             for stage, emit in steps:
                 seconds = emit.seconds if emit.seconds is not None else time.perf_counter() - started
-                cpu_s = emit.cpu_s if emit.cpu_s is not None else own_cpu
+                cpu_s = (emit.cpu_s if emit.cpu_s is not None else own_cpu) + (edge_s if emit is steps[-1][1] else 0.0)
                 transitions.append(crud.transition_row(
                     document_id=event.document_id, stage=stage, outcome=emit.outcome,
                     reason=emit.reasons[0] if emit.reasons else None,
@@ -357,6 +366,40 @@ class StageAgent:
                 delay = min(delay * 2, 10.0)
         get_logger(stage=self.stage).critical("infrastructure down; stopping without committing")
         os._exit(EXIT_INFRA_DOWN)
+
+
+class EdgeCost:
+    """The CPU a worker spends on a batch's documents beside their steps: this process's CPU (all
+    its threads: the event loop's decoding, claim check, sends and records, the consumer's fetches,
+    the e-invoice teacher's reading) from the batch's start to its last record, less what the steps
+    count themselves. The last record's own transaction cannot count itself: its CPU is carried to
+    the next batch's share, so that over a stream the shares add up to what the worker spent. Idle
+    time between batches (fetching nothing) is no document's."""
+
+    def __init__(self) -> None:
+        self.carried = 0.0  # the last batch's final record, CPU seconds
+        self._began = self._shared = 0.0
+        self._documents = 0
+
+    def begin(self) -> None:
+        self._began = time.process_time()
+
+    def share(self, steps_s: float, documents: int) -> float:
+        """Each of ``documents``' share of the edge's CPU so far (``steps_s``: what the steps count
+        themselves in this process's threads); none without documents."""
+        self._shared, self._documents = time.process_time(), documents
+        edge = max(0.0, self._shared - self._began - steps_s) + self.carried
+        return edge / documents if documents else 0.0
+
+    def end(self) -> None:
+        """After the last record: its CPU is the next batch's to carry (with what was not shared)."""
+        tail = time.process_time() - self._shared
+        self.carried = tail if self._documents else self.carried + tail
+
+
+def _own(emit: Emit, own_cpu: float) -> float:
+    """CPU seconds a step counted in this process's threads (a child's, the parse sandbox's, aside)."""
+    return (emit.cpu_s if emit.cpu_s is not None else own_cpu) - emit.child_cpu_s
 
 
 @dataclass

@@ -66,6 +66,24 @@ def _own_cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
+def _monitors_cpu(db_url: str, document_ids: list[str]) -> float | None:
+    """The CPU a document the monitoring page counts for these documents (ms, the mean of their
+    observations'): the figure an operator sees, beside the one measured from outside."""
+    from sqlalchemy import func, select
+
+    from services.storage.db import make_engine
+    from services.storage.lifecycle import Observation
+
+    engine = make_engine(db_url)
+    try:
+        with engine.connect() as connection:
+            mean = connection.execute(select(func.avg(Observation.cpu_ms)).where(
+                Observation.document_id.in_(document_ids))).scalar()  # type: ignore[attr-defined]
+    finally:
+        engine.dispose()
+    return None if mean is None else float(mean)
+
+
 def _tree_cpu(pid: int) -> float:
     """CPU seconds of a running process and of its running children (a worker and its parse sandbox)."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -161,6 +179,7 @@ class Streamed:
                     reasons[str(reason)] = reasons.get(str(reason), 0) + 1
             model_ran += record.payload.get("model_version") is not None
         return {
+            "monitors_cpu_ms_per_doc": _monitors_cpu(cluster.db_url, [doc_id for doc_id, _ in docs]),
             "docs_per_s": len(docs) / (max(ends) - started),
             "latency_p50_s": quantile(latencies, 0.50),
             "latency_p99_s": quantile(latencies, 0.99),
@@ -276,6 +295,9 @@ def print_report(report: dict) -> None:
         print(f"  CPU per document                 : in-process {local['cpu_ms_per_doc']:.1f} ms, through the "
               f"broker {streamed['cpu_ms_per_doc']:.1f} ms (workers; ratio "
               f"{streamed['cpu_ms_per_doc'] / local['cpu_ms_per_doc']:.2f})")
+        if streamed.get("monitors_cpu_ms_per_doc") is not None:
+            print(f"  the monitoring page's CPU        : {streamed['monitors_cpu_ms_per_doc']:.1f} ms a document "
+                  f"(its steps' and its share of the edge's, as the workers count it)")
         print(f"  one document on an idle system   : latency p50 {streamed['idle_latency_p50_s'] * 1000:.0f} ms "
               f"(publish to terminal message)")
         print(f"  the workers, idle                : {streamed['idle_cpu_ms_per_s']:.1f} ms of CPU a second")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from types import SimpleNamespace
 from typing import Any
 
@@ -19,10 +20,12 @@ from services.agents import ChainAgent
 from services.runtime import Runtime
 from services.settings import Settings
 from services.storage.db import make_engine, session_scope, upgrade
+from services.storage.lifecycle import Observation
 from services.storage.models import Document, StageTransition
 from services.synth import bad
 from services.synth.layouts import NORTHWIND
 from services.synth.render import generate
+from services.transport import EdgeCost
 
 
 class Producer:
@@ -138,3 +141,44 @@ def test_a_fetch_waits_by_the_topology_unless_set(tmp_path) -> None:  # type: ig
     assert Settings(home=tmp_path).fetch_wait == 500
     assert Settings(home=tmp_path, topology="stages").fetch_wait == 50
     assert Settings(home=tmp_path, topology="stages", fetch_wait_ms=200).fetch_wait == 200
+
+
+def test_what_the_edge_spends_is_counted_on_each_documents_last_step(chain, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The monitors' CPU a document is what the worker spent on it: its steps' and its share of the
+    edge's (here every message the broker is sent costs the process 50 ms, as a clock would show)."""
+    agent, producer = chain
+    spent, process_time, send = [0.0], time.process_time, producer.send
+
+    async def costly(*args: Any) -> asyncio.Future:
+        spent[0] += 0.05
+        return await send(*args)
+
+    monkeypatch.setattr(time, "process_time", lambda: process_time() + spent[0])
+    monkeypatch.setattr(producer, "send", costly)
+    asyncio.run(agent.handle_many([_invoice("inv-1", 1), _invoice("inv-2", 2)]))
+
+    with session_scope(agent.engine) as s:
+        cpu = {(t.document_id, t.stage): t.cpu_ms for t in s.exec(select(StageTransition)).all()}
+        seen = {o.document_id: o.cpu_ms for o in s.exec(select(Observation)).all()}
+    for doc in ("inv-1", "inv-2"):
+        steps = [cpu[(doc, stage)] or 0.0 for stage in ("intake", "parse", "detect", "extract", "validate")]
+        assert 200 <= cpu[(doc, "validate")] < 400  # four messages a document, 50 ms each: its last step has them
+        assert all(ms < 200 for ms in steps[:-1])
+        assert seen[doc] == pytest.approx(sum(steps), abs=0.05)
+
+
+def test_the_last_records_cpu_is_the_next_batchs_to_carry(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    clock = iter([10.0, 10.5, 10.56, 20.0, 20.3, 20.31, 30.0, 30.1, 30.2, 40.0, 40.4]).__next__
+    monkeypatch.setattr(time, "process_time", clock)
+    edge = EdgeCost()
+    edge.begin()
+    assert edge.share(0.2, 3) == pytest.approx(0.1)  # 0.5 s, 0.2 of it the steps', over three documents
+    edge.end()  # the final record: 0.06 s, carried
+    edge.begin()
+    assert edge.share(0.1, 2) == pytest.approx((0.2 + 0.06) / 2)
+    edge.end()
+    edge.begin()
+    assert edge.share(0.0, 0) == 0.0  # nothing delivered (redeliveries of ended documents): no one's share
+    edge.end()
+    edge.begin()
+    assert edge.share(0.0, 1) == pytest.approx(0.4 + 0.01 + 0.1)  # what was carried waits for a document
