@@ -13,12 +13,14 @@ Per batch of events (one, but for the chain agent: ``DOCFLOW_BATCH_SIZE``), an a
    ``_deliver``: the one place a stage is recorded).
 
 The batch's events are acked once it is delivered: a worker killed mid-batch gets it again, and
-what it had finished is skipped. What the edge itself spends (decoding, the claim check, the sends
-and their acknowledgements, the records, the consumer's fetches) is counted too: each document's
-last step of a delivery carries its share (``EdgeCost``), so that the CPU the monitors add up for a
-document is what the worker spent on it, as ``docflow bench`` measures it from the outside. Per event, the Kafka client's work and a transaction's commit cost
+what it had finished is skipped. Per event, the Kafka client's work and a transaction's commit cost
 more than the records themselves; a batch shares them (``docflow bench``: the CPU a document costs
 through the broker against in process).
+
+What the edge itself spends (decoding, the claim check, the sends and their acknowledgements, the
+records, the consumer's fetches) is counted too: each document's last step of a delivery carries its
+share (``EdgeCost``), so that the CPU the monitors add up for a document is what the worker spent on
+it, as ``docflow bench`` measures it from the outside.
 
 A document error becomes a dead-letter message with its reason; it never escapes the
 loop, where Faust would ack the event and lose the document. An infrastructure error
