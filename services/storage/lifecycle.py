@@ -112,7 +112,8 @@ class TriggerSignal(SQLModel, table=True):
 class Observation(SQLModel, table=True):
     """One document as the monitors see it: input features (vendor, template, pages, words per
     page, text layer, OCR, language), which model read it and in which role, each field's
-    confidence, where it ended, its latency and the CPU time the stages spent on it."""
+    confidence, where it ended, its latency and the CPU time the worker spent on it (its stages' and
+    its share of the edge's)."""
 
     __tablename__ = "observations"
 

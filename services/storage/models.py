@@ -71,7 +71,9 @@ class StageTransition(SQLModel, table=True):
     outcome: str = Field(max_length=20)
     reason: str | None = Field(default=None, max_length=60)
     duration_ms: float | None = None
-    cpu_ms: float | None = None  # CPU time of the stage's own work (its thread), for the cost per document
+    # CPU time of the stage's own work (its thread, its parse sandbox), for the cost per document; a
+    # worker's last step of a delivery also carries the document's share of the edge's (transport.EdgeCost)
+    cpu_ms: float | None = None
     at: datetime = Field(default_factory=_now)
 
 
