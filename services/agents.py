@@ -5,12 +5,14 @@ stage (``PathAgent``, ``DOCFLOW_TOPOLOGY=stages``)."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from functools import cached_property
 
 import faust
 from sqlalchemy.engine import Engine
 
 from services import topics
+from services.books import claim_all, intake_all
 from services.contracts import IncomingDocument
 from services.emit import Emit, Event
 from services.parsing.sandbox import ParseSandbox
@@ -114,19 +116,28 @@ class ChainAgent(_PathAgents):
             return self._walk_each(todo)
 
     def _walk_each(self, todo: list[tuple[IncomingDocument, Event]]) -> list[Steps]:
+        """The batch's documents' intake and registration together, each one's path, then the
+        claims of their invoice numbers together (services/books.py)."""
+        env = self.env
+        if env.engine is not None:
+            taken = intake_all(todo, env, hold=lambda doc_id: self.ledger.holding(doc_id, PATH[0].name),
+                               infrastructure=INFRASTRUCTURE)
+            env = replace(env, taken=taken, claims_later=True)
         paths = []
         for envelope, event in todo:
             since = time.perf_counter(), time.thread_time()
             try:
-                paths.append(self._walk(envelope, event))
+                paths.append(self._walk(envelope, event, env))
             except INFRASTRUCTURE:
                 raise
             except Exception as exc:  # a bug must not lose the document: dead-letter it, with its type
                 paths.append(self.failed_at_the_edge(event, exc, since))
+        if env.claims_later:
+            claim_all([(event, steps) for (_, event), steps in zip(todo, paths, strict=True)], env)
         return paths
 
-    def _walk(self, envelope: IncomingDocument, event: Event) -> Steps:
+    def _walk(self, envelope: IncomingDocument, event: Event, env: Env) -> Steps:
         """The path, the document held in the crash ledger from its first stage to its last (a
         worker that dies between two stages died with it in hand too)."""
         with self.ledger.holding(event.document_id, PATH[0].name) as at:
-            return run_path(envelope, event, self.env, self._failed, infrastructure=INFRASTRUCTURE, at=at)
+            return run_path(envelope, event, env, self._failed, infrastructure=INFRASTRUCTURE, at=at)

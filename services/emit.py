@@ -21,6 +21,10 @@ class Event:
     document_id: str
     filename: str | None = None
     original_uri: str | None = None
+    # CPU and wall seconds spent on it before its walk (its batch's intake, done ahead:
+    # services/books.py), counted on its first step.
+    ahead_cpu_s: float = 0.0
+    ahead_s: float = 0.0
 
 
 @dataclass
@@ -44,6 +48,9 @@ class Emit:
     child_cpu_s: float = 0.0
     cpu_s: float | None = None
     seconds: float | None = None
+    # (vendor key, invoice number) of an accepted invoice whose number its batch claims after its
+    # walk (services/books.py); None once claimed, or where the step claimed it itself.
+    claim: tuple[str, str] | None = None
 
     @property
     def terminal(self) -> bool:

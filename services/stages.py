@@ -13,7 +13,7 @@ checks (with a database), the state the document reaches, the monitors' rows.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -70,6 +70,21 @@ class Env:
     parser: Callable[[bytes, DocumentRef], tuple[ParsedDocument, float]]
     engine: Engine | None = None
     limits: Limits | None = None  # intake's, where they are not the settings' (a local file has no inline limit)
+    # A batch's bookkeeping done together (services/books.py, the chain agent's): each document's
+    # intake and registration ahead of its walk, by document id; its invoice number claimed after.
+    taken: Mapping[str, Taken] | None = None
+    claims_later: bool = False
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A document's intake and registration, done ahead of its walk with the rest of its batch: its
+    reference and the document that holds its bytes already (if one does), or what its intake
+    raised (raised again by its step)."""
+
+    ref: DocumentRef | None
+    earlier: str | None = None
+    error: Exception | None = None
 
 
 def parser(rt: Runtime, sandbox: ParseSandbox | None) -> Callable[[bytes, DocumentRef], tuple[ParsedDocument, float]]:
@@ -112,13 +127,18 @@ def intake_and_parse(envelope: IncomingDocument, event: Event, env: Env) -> Emit
     two but the bytes, so they are one step; each is recorded as its own transition."""
     rt = env.rt
     event.filename = envelope.filename
-    ref = intake(envelope, event.document_id, blobs=rt.blobs, limits=env.limits or rt.limits)
+    taken = env.taken.get(event.document_id) if env.taken is not None else None
+    if taken is None:
+        ref = intake(envelope, event.document_id, blobs=rt.blobs, limits=env.limits or rt.limits)
+        earlier = register(env.engine, ref) if env.engine is not None else None
+    elif taken.error is not None:
+        raise taken.error
+    else:
+        assert taken.ref is not None
+        ref, earlier = taken.ref, taken.earlier
     event.original_uri = ref.blob_uri
-    if env.engine is not None:
-        with core_scope(env.engine) as s:
-            earlier = crud.register_document(s, ref=ref)
-        if earlier is not None:
-            return _duplicate_content(ref, earlier)
+    if earlier is not None:
+        return _duplicate_content(ref, earlier)
     try:
         parsed, child_cpu_s = env.parser(rt.blobs.get(ref.blob_uri), ref)
     except UnreadableDocument as exc:
@@ -131,6 +151,12 @@ def intake_and_parse(envelope: IncomingDocument, event: Event, env: Env) -> Emit
         w.advance(event.document_id, DocumentState.PARSED, page_count=len(parsed.pages))
 
     return Emit(topics.PARSED, parsed, persist=persist, child_cpu_s=child_cpu_s)
+
+
+def register(engine: Engine, ref: DocumentRef) -> str | None:
+    """The document registered, in a transaction of its own: the one that holds its bytes already, if any."""
+    with core_scope(engine) as s:
+        return crud.register_document(s, ref=ref)
 
 
 def _duplicate_content(ref: DocumentRef, earlier: str) -> Emit:
@@ -187,11 +213,21 @@ def validate_fields(extracted: ExtractedDocument, event: Event, env: Env) -> Emi
     another document makes it a duplicate, and the monitors learn where it ended."""
     result = validate(extracted, env.rt.ruleset)
     key = invoice_key(extracted)
-    if isinstance(result, AcceptedDocument) and key is not None and env.engine is not None:
+    claim = isinstance(result, AcceptedDocument) and key is not None and env.engine is not None
+    if claim and not env.claims_later:
+        assert key is not None and env.engine is not None
         with core_scope(env.engine) as s:
             holder = crud.claim_invoice(s, vendor_key=key[0], invoice_number=key[1], document_id=event.document_id)
         if holder is not None:
-            result = duplicate(result, holder)
+            result = duplicate(result, holder)  # type: ignore[arg-type]
+    emit = validated(result, event, env)
+    if claim and env.claims_later:
+        emit.claim = key
+    return emit
+
+
+def validated(result: AcceptedDocument | ExceptionDocument, event: Event, env: Env) -> Emit:
+    """Where a validated document goes, and (with records kept) what the monitors learn of it."""
     if isinstance(result, AcceptedDocument):
         emit = Emit(topics.ACCEPTED, result, outcome="accepted")
     else:
@@ -237,8 +273,9 @@ def run_path(message: Any, event: Event, env: Env, failed: Failed, *, path: tupl
             raise
         except Exception as exc:  # a bug must not lose the document: it is dead-lettered, with its type
             emit = failed(event, *failure(exc, stage.name))
-        emit.cpu_s = time.thread_time() - cpu + emit.child_cpu_s
-        emit.seconds = time.perf_counter() - started
+        emit.cpu_s = time.thread_time() - cpu + emit.child_cpu_s + event.ahead_cpu_s
+        emit.seconds = time.perf_counter() - started + event.ahead_s
+        event.ahead_cpu_s = event.ahead_s = 0.0  # counted once
         done.append((stage.name, emit))
         if tap is not None:
             tap(stage, message, emit)

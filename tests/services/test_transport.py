@@ -13,10 +13,12 @@ from typing import Any
 
 import pytest
 from aiokafka.errors import MessageSizeTooLargeError
+from sqlalchemy import event
 from sqlmodel import select
 
 from services import topics
 from services.agents import ChainAgent
+from services.emit import Event
 from services.runtime import Runtime
 from services.settings import Settings
 from services.storage.db import make_engine, session_scope, upgrade
@@ -182,3 +184,34 @@ def test_the_last_records_cpu_is_the_next_batchs_to_carry(monkeypatch) -> None: 
     edge.end()
     edge.begin()
     assert edge.share(0.0, 1) == pytest.approx(0.4 + 0.01 + 0.1)  # what was carried waits for a document
+
+
+def test_a_batch_registers_and_claims_together_and_the_later_of_two_is_the_duplicate(chain, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A batch asks the database twice for all its documents (services/books.py), and each document
+    gets the answer it would have had one after the other."""
+    agent, _ = chain
+    commits: list[str] = []
+    event.listen(agent.engine, "commit", lambda connection: commits.append("commit"))
+    same_bytes = bad.envelope("copy", generate(NORTHWIND, seed=5, serial=1, items=2)[0]).model_dump_json().encode()
+    unreadable = bad.envelope("garbage", b"%PDF-1.4 not a pdf at all").model_dump_json().encode()
+    walked = asyncio.run(agent.steps_many([
+        Event(key=key, raw=raw, document_id=key.decode()) for key, raw in
+        [_invoice("inv-1", 1), (b"copy", same_bytes), _invoice("inv-1b", 1, items=3), (b"garbage", unreadable),
+         _invoice("inv-2", 2)]]))
+
+    assert len(commits) == 2  # one registration, one claim, for the five
+    ends = {steps[0][1].message.doc.document_id if steps[0][1].topic == topics.PARSED else steps[-1][1].topic:
+            (steps[-1][1].topic, steps[-1][1].reasons) for steps in walked if steps}
+    assert ends["inv-1"] == (topics.ACCEPTED, [])
+    assert ends["inv-2"] == (topics.ACCEPTED, [])
+    assert ends["inv-1b"] == (topics.EXCEPTIONS, ["DUPLICATE_INVOICE"])  # inv-1's number, later in the batch
+    [copy] = [steps for steps in walked if steps and steps[0][1].topic == topics.EXCEPTIONS]
+    assert [(stage, emit.reasons) for stage, emit in copy] == [("intake", ["DUPLICATE_CONTENT"])]
+    [garbage] = [steps for steps in walked if steps and steps[-1][1].topic == topics.DEADLETTER]
+    assert garbage[-1][1].message.document_id == "garbage"
+    with session_scope(agent.engine) as s:  # registered before its parse, its bytes kept
+        row = s.get(Document, "garbage")
+        assert row is not None and row.blob_uri and agent.rt.blobs.exists(row.blob_uri)
+    cpu = {steps[0][1].message.doc.document_id: steps[0][1].cpu_s for steps in walked  # type: ignore[union-attr]
+           if steps and steps[0][1].topic == topics.PARSED}
+    assert set(cpu) == {"inv-1", "inv-1b", "inv-2"} and all(cpu.values())
