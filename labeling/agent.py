@@ -17,11 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from labeling.teacher import teach
 from services import topics
 from services.codec import decode
-from services.contracts import ClassifiedDocument
+from services.contracts import ClassifiedDocument, DocumentRef, Page
 from services.extraction.logic import embedded_einvoice
 from services.log_setup import get_logger
 from services.monitoring import metrics
 from services.runtime import Runtime
+from services.stages import parser
 from services.storage import claims
 from services.storage.db import session_scope
 from services.transport import in_thread
@@ -54,7 +55,7 @@ class TeachAgent:
             document_id = classified.doc.document_id
             if classified.detection.status != "unknown":
                 return None
-            classified = claims.check_out(classified, self.rt.blobs)
+            classified = claims.check_out(classified, self.rt.blobs, self._reparse)
             found = await in_thread(embedded_einvoice, classified, self.rt.extraction)
             if found is None:
                 return None
@@ -71,6 +72,10 @@ class TeachAgent:
             log.info("e-invoice taught", document_id=document_id, outcome=done,
                      ms=round((time.perf_counter() - started) * 1000, 1))
         return done
+
+    def _reparse(self, doc: DocumentRef) -> list[Page]:
+        """The pages again from the document's bytes, where their claim check is gone."""
+        return parser(self.rt, None)(self.rt.blobs.get(doc.blob_uri), doc)[0].pages
 
     def _teach(self, classified: ClassifiedDocument, fields: dict, mode: str) -> str | None:
         with session_scope(self.engine) as s:

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from services import topics
 from services.books import claim_all, intake_all
-from services.contracts import IncomingDocument
+from services.contracts import DocumentRef, IncomingDocument, Page
 from services.emit import Emit, Event
 from services.parsing.sandbox import ParseSandbox
 from services.runtime import Runtime
@@ -35,6 +35,9 @@ class _PathAgents(StageAgent):
             sandbox = ParseSandbox(timeout_s=settings.parse_timeout_s or float("inf"),
                                    memory_mb=settings.parse_memory_mb)
         return Env(self.rt, parser(self.rt, sandbox), engine=self.engine)
+
+    def reparse(self, doc: DocumentRef) -> list[Page]:
+        return self.env.parser(self.rt.blobs.get(doc.blob_uri), doc)[0].pages
 
 
 class PathAgent(_PathAgents):

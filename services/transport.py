@@ -50,8 +50,17 @@ from sqlmodel import Session
 
 from services import topics
 from services.codec import decode, encode
-from services.contracts import Contract, DeadLetter, IncomingDocument, Reason, ValidatedDocument, vendor_of
+from services.contracts import (
+    Contract,
+    DeadLetter,
+    DocumentRef,
+    IncomingDocument,
+    Reason,
+    ValidatedDocument,
+    vendor_of,
+)
 from services.emit import Emit, Event, failure
+from services.errors import UnreadableDocument
 from services.ids import assign_document_id
 from services.inflight import Ledger
 from services.log_setup import get_logger
@@ -143,7 +152,13 @@ class StageAgent:
             event.filename = message.filename
             return None if gate and self.done_among({event.document_id}) else message
         event.document_id, event.original_uri = message.doc.document_id, message.doc.blob_uri  # type: ignore[attr-defined]
-        return None if gate and self.done_among({event.document_id}) else claims.check_out(message, self.rt.blobs)
+        return None if gate and self.done_among({event.document_id}) else claims.check_out(message, self.rt.blobs,
+                                                                                            self.reparse)
+
+    def reparse(self, doc: DocumentRef) -> list[Any]:
+        """A document's pages made again from its bytes, where their claim check is gone (see
+        services/storage/claims.py); an agent that parses says how."""
+        raise UnreadableDocument(Reason.BLOB_NOT_FOUND, "the pages are gone and this agent does not parse")
 
     def done_among(self, document_ids: set[str]) -> set[str]:
         """The documents this agent's work was done for, or that already ended (a dead letter the

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from services.codec import decode, encode
-from services.contracts import ClassifiedDocument, Detection, ParsedDocument
+from services.contracts import ClassifiedDocument, Detection, DocumentRef, ParsedDocument
 from services.errors import UnreadableDocument
 from services.parsing.logic import parse
 from services.storage.blobs import BlobStore
@@ -74,3 +74,34 @@ def test_the_classified_message_of_a_chained_document_does_not_write_its_pages_a
     monkeypatch.undo()
     other = parsed_of(generate(NORTHWIND, seed=3, serial=6, items=2)[0])  # other pages: stored, at their own address
     assert check_in(other, blobs).pages_uri not in (None, parsed_uri)
+
+
+def test_pages_a_power_cut_took_or_tore_are_parsed_again_where_the_reader_can(tmp_path: Path) -> None:
+    """Pages are stored unsynced (they are made again from the document's bytes, which are synced)."""
+    blobs = BlobStore(tmp_path)
+    pdf = generate(NORTHWIND, seed=3, serial=7, items=3)[0]
+    doc = parsed_of(pdf)
+    wire = encode(check_in(doc, blobs))
+    stored = next(p for p in (tmp_path / "sha256").rglob("*") if p.is_file())
+    asked: list[str] = []
+
+    def reparse(ref: DocumentRef) -> list:  # type: ignore[type-arg]
+        asked.append(ref.document_id)
+        return parse(pdf, ref, max_pages=10, ocr=False).pages
+
+    for damage in (lambda: stored.write_bytes(stored.read_bytes()[:100]), stored.unlink):
+        damage()
+        _forget()
+        with pytest.raises(UnreadableDocument):  # a reader that cannot parse: gone is gone
+            check_out(decode(ParsedDocument, wire), blobs)
+        _forget()
+        assert check_out(decode(ParsedDocument, wire), blobs, reparse).pages == doc.pages
+        assert blobs.get(check_in(doc, blobs).pages_uri or "", verify=True)  # stored again, whole
+    assert asked == [doc.doc.document_id] * 2
+
+
+def _forget() -> None:
+    """This process's pages kept in hand, forgotten (as a worker after a restart has none)."""
+    from services.storage import claims
+
+    claims._recent.clear()

@@ -215,3 +215,29 @@ def test_a_batch_registers_and_claims_together_and_the_later_of_two_is_the_dupli
     cpu = {steps[0][1].message.doc.document_id: steps[0][1].cpu_s for steps in walked  # type: ignore[union-attr]
            if steps and steps[0][1].topic == topics.PARSED}
     assert set(cpu) == {"inv-1", "inv-1b", "inv-2"} and all(cpu.values())
+
+
+def test_a_stage_whose_pages_a_power_cut_took_parses_them_again(chain) -> None:  # type: ignore[no-untyped-def]
+    """The stages topology's detect agent reads documents.parsed; the pages' claim check is stored
+    unsynced, and where it is gone the agent makes the pages again from the document's bytes."""
+    from services.agents import PathAgent
+    from services.stages import PATH
+    from services.storage import claims
+
+    agent, producer = chain
+    asyncio.run(agent.handle_many([_invoice("inv-1", 1)]))
+    [(_, _, parsed)] = [m for m in producer.sent if m[0] == topics.PARSED]
+    for path in (agent.rt.settings.home / "blobs" / "sha256").rglob("*"):
+        if path.is_file() and path.read_bytes().startswith(b"["):  # the pages' JSON, not the PDF
+            path.unlink()
+    claims._recent.clear()  # a worker after a restart keeps nothing in hand
+    detect = PathAgent(agent.app, agent.rt, agent.engine, PATH[1])
+    with session_scope(agent.engine) as s:  # as if this document had not been detected yet
+        for t in s.exec(select(StageTransition).where(StageTransition.document_id == "inv-1")).all():
+            s.delete(t)
+        row = s.get(Document, "inv-1")
+        assert row is not None
+        row.state = "parsed"
+    producer.sent.clear()
+    asyncio.run(detect.handle(b"inv-1", json.dumps(parsed).encode()))
+    assert producer.to(topics.CLASSIFIED) == ["inv-1"] and producer.to(topics.DEADLETTER) == []
