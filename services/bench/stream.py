@@ -139,8 +139,10 @@ class Streamed:
     """A local cluster with ``workers`` workers, warm: bursts of documents through it, as many as
     asked (the anchor's rounds take turns with the in-process passes on one cluster)."""
 
-    def __init__(self, home: Path, db_url: str, workers: int, partitions: int, model_root: Path | None = None):
-        env = {"DOCFLOW_MODEL_DIR": str(model_root)} if model_root else {}
+    def __init__(self, home: Path, db_url: str, workers: int, partitions: int, model_root: Path | None = None,
+                 env: dict[str, str] | None = None):
+        """``env``: more of the workers' environment (another revision's code on PYTHONPATH, say)."""
+        env = ({"DOCFLOW_MODEL_DIR": str(model_root)} if model_root else {}) | (env or {})
         self.cluster = LocalCluster(home, db_url, partitions=partitions, env=env).start()
         try:
             for i in range(workers):
