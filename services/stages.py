@@ -213,16 +213,16 @@ def validate_fields(extracted: ExtractedDocument, event: Event, env: Env) -> Emi
     another document makes it a duplicate, and the monitors learn where it ended."""
     result = validate(extracted, env.rt.ruleset)
     key = invoice_key(extracted)
-    claim = isinstance(result, AcceptedDocument) and key is not None and env.engine is not None
-    if claim and not env.claims_later:
-        assert key is not None and env.engine is not None
+    claim = key if isinstance(result, AcceptedDocument) and env.engine is not None else None
+    if claim is not None and env.engine is not None and not env.claims_later:
         with core_scope(env.engine) as s:
-            holder = crud.claim_invoice(s, vendor_key=key[0], invoice_number=key[1], document_id=event.document_id)
-        if holder is not None:
-            result = duplicate(result, holder)  # type: ignore[arg-type]
+            holder = crud.claim_invoice(s, vendor_key=claim[0], invoice_number=claim[1],
+                                        document_id=event.document_id)
+        if holder is not None and isinstance(result, AcceptedDocument):
+            result = duplicate(result, holder)
     emit = validated(result, event, env)
-    if claim and env.claims_later:
-        emit.claim = key
+    if env.claims_later:
+        emit.claim = claim  # its batch claims it (services/books.py)
     return emit
 
 
