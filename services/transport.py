@@ -110,7 +110,7 @@ class StageAgent:
         self.app, self.engine = app, engine
         self.rt: Wiring = rt
         self.ledger = Ledger(rt.settings.home)
-        self.edge = EdgeCost()
+        self.edge = EdgeCost.of(app)
 
     # ---- to implement per agent: one step (``process``), several (``steps``), or a batch's (``steps_many``)
     async def process(self, event: Event) -> Emit | None:
@@ -173,13 +173,13 @@ class StageAgent:
         """A batch of events (one, but for the chain agent): their steps, then every message sent and
         every record written together (``_deliver``)."""
         started = time.perf_counter()
-        self.edge.begin()
         CPU.set([0.0])
         events = [Event(key=key, raw=raw or b"", document_id=assign_document_id(None, key, raw or b""))
                   for key, raw in items]
         HELD.set((self.ledger, events[0], self.stage) if len(events) == 1 else None)
         log = get_logger(stage=self.stage)
         timed = False
+        self.edge.begin()
         try:
             walked = await self._with_retries(self.steps_many, events)
             for event, steps in zip(events, walked, strict=True):
@@ -198,6 +198,7 @@ class StageAgent:
                         metrics.SECONDS.labels(stage).observe(emit.seconds)
                         timed = True
         finally:
+            self.edge.end()
             if not timed:
                 metrics.SECONDS.labels(self.stage).observe(time.perf_counter() - started)
 
@@ -257,7 +258,6 @@ class StageAgent:
         edge_s = self.edge.share(sum(_own(emit, own_cpu) for _, steps in todo for _, emit in steps), len(live))
         self._record([(d.event, d.steps[-1:]) for d in live], started,
                      known={event.document_id for event, _ in before}, edge_s=edge_s)
-        self.edge.end()
         return [(event, steps) for event, steps in todo if event.document_id in ended] + \
             [(d.event, d.steps) for d in live]
 
@@ -386,32 +386,53 @@ class StageAgent:
 
 
 class EdgeCost:
-    """The CPU a worker spends on a batch's documents beside their steps: this process's CPU (all
-    its threads: the event loop's decoding, claim check, sends and records, the consumer's fetches,
-    the e-invoice teacher's reading) from the batch's start to its last record, less what the steps
-    count themselves. The last record's own transaction cannot count itself: its CPU is carried to
-    the next batch's share, so that over a stream the shares add up to what the worker spent. Idle
-    time between batches (fetching nothing) is no document's."""
+    """The CPU a worker spends on its documents beside their steps: this process's CPU (all its
+    threads: the event loop's decoding, claim check, sends and records, the consumer's fetches, the
+    e-invoice teacher's reading) while any agent has a batch in hand, less what the steps count
+    themselves, shared among the documents as each batch is delivered. One per worker process (its
+    app's), shared by its agents: their batches overlap on the event loop, and what one's interval
+    holds of another's steps is taken back when that one's are counted (a share never goes below
+    nothing; what is owed, or not yet shared, such as a batch's last record, waits for the next).
+    CPU while no agent has a batch in hand (fetching nothing) is no document's. Called on the event
+    loop only."""
 
     def __init__(self) -> None:
-        self.carried = 0.0  # the last batch's final record, CPU seconds
-        self._began = self._shared = 0.0
-        self._documents = 0
+        self.active = 0  # agents with a batch in hand
+        self.last = 0.0  # process CPU seconds counted up to
+        self.pending = 0.0  # CPU seconds not yet shared (below nothing: shared ahead)
+
+    @classmethod
+    def of(cls, app: Any) -> EdgeCost:
+        """The worker's (its app's) one accountant."""
+        edge = getattr(app, "docflow_edge_cost", None)
+        if edge is None:
+            edge = cls()
+            app.docflow_edge_cost = edge
+        return edge  # type: ignore[no-any-return]
 
     def begin(self) -> None:
-        self._began = time.process_time()
+        """An agent takes a batch."""
+        if self.active == 0:
+            self.last = time.process_time()  # the idle time before is no document's
+        self.active += 1
 
     def share(self, steps_s: float, documents: int) -> float:
-        """Each of ``documents``' share of the edge's CPU so far (``steps_s``: what the steps count
-        themselves in this process's threads); none without documents."""
-        self._shared, self._documents = time.process_time(), documents
-        edge = max(0.0, self._shared - self._began - steps_s) + self.carried
-        return edge / documents if documents else 0.0
+        """Each of ``documents``' share of what the worker spent since the last share, less
+        ``steps_s``, what their steps count themselves in this process's threads."""
+        now = time.process_time()
+        balance, self.last = self.pending + (now - self.last) - steps_s, now
+        if documents == 0 or balance <= 0:
+            self.pending = balance
+            return 0.0
+        self.pending = 0.0
+        return balance / documents
 
     def end(self) -> None:
-        """After the last record: its CPU is the next batch's to carry (with what was not shared)."""
-        tail = time.process_time() - self._shared
-        self.carried = tail if self._documents else self.carried + tail
+        """The batch is done: what it spent after its share waits for the next."""
+        now = time.process_time()
+        self.pending += now - self.last
+        self.last = now
+        self.active = max(0, self.active - 1)
 
 
 def _own(emit: Emit, own_cpu: float) -> float:

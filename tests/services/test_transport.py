@@ -169,21 +169,55 @@ def test_what_the_edge_spends_is_counted_on_each_documents_last_step(chain, monk
         assert seen[doc] == pytest.approx(sum(steps), abs=0.05)
 
 
-def test_the_last_records_cpu_is_the_next_batchs_to_carry(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    clock = iter([10.0, 10.5, 10.56, 20.0, 20.3, 20.31, 30.0, 30.1, 30.2, 40.0, 40.4]).__next__
-    monkeypatch.setattr(time, "process_time", clock)
+def test_the_edges_cpu_is_shared_once_over_a_stream(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """What is not shared at once (a batch's last record, a batch without documents) waits for the
+    next share; idle time between batches is no one's; of two agents' overlapping batches, what one
+    counted of the other's steps is taken back from the other's share."""
+    now = [0.0]
+    monkeypatch.setattr(time, "process_time", lambda: now[0])
+
+    def at(t: float) -> None:
+        now[0] = t
+
     edge = EdgeCost()
+    at(10.0)
     edge.begin()
+    at(10.5)
     assert edge.share(0.2, 3) == pytest.approx(0.1)  # 0.5 s, 0.2 of it the steps', over three documents
-    edge.end()  # the final record: 0.06 s, carried
-    edge.begin()
-    assert edge.share(0.1, 2) == pytest.approx((0.2 + 0.06) / 2)
+    at(10.56)
+    edge.end()  # its last record: 0.06 s, waits
+    at(20.0)
+    edge.begin()  # idle since: no one's
+    at(20.3)
+    assert edge.share(0.1, 2) == pytest.approx((0.06 + 0.3 - 0.1) / 2)
+    at(20.31)
     edge.end()
+    at(30.0)
     edge.begin()
-    assert edge.share(0.0, 0) == 0.0  # nothing delivered (redeliveries of ended documents): no one's share
+    at(30.1)
+    assert edge.share(0.0, 0) == 0.0  # nothing delivered (redeliveries of ended documents): it waits
+    at(30.2)
     edge.end()
+    at(40.0)
     edge.begin()
-    assert edge.share(0.0, 1) == pytest.approx(0.4 + 0.01 + 0.1)  # what was carried waits for a document
+    at(40.4)
+    assert edge.share(0.0, 1) == pytest.approx(0.01 + 0.2 + 0.4)
+
+    overlapping = EdgeCost()  # two agents: A from 0 to 2.1, B from 1 to 3.1 (its steps 1.0 s of it)
+    at(0.0)
+    overlapping.begin()
+    at(1.0)
+    overlapping.begin()
+    at(2.0)
+    a = overlapping.share(0.5, 1)  # A's interval holds B's steps so far
+    at(2.1)
+    overlapping.end()
+    at(3.0)
+    b = overlapping.share(1.0, 1)
+    at(3.1)
+    overlapping.end()
+    assert (a, b) == (pytest.approx(1.5), 0.0)
+    assert a + b + overlapping.pending == pytest.approx(3.1 - 0.5 - 1.0)  # all of it, once
 
 
 def test_a_batch_registers_and_claims_together_and_the_later_of_two_is_the_duplicate(chain, monkeypatch) -> None:  # type: ignore[no-untyped-def]
