@@ -75,7 +75,7 @@ class TeachAgent:
 
     def _reparse(self, doc: DocumentRef) -> list[Page]:
         """The pages again from the document's bytes, where their claim check is gone."""
-        return parser(self.rt, None)(self.rt.blobs.get(doc.blob_uri), doc)[0].pages
+        return parser(self.rt, None)(self.rt.blobs.get(doc.blob_uri), doc).document.pages
 
     def _teach(self, classified: ClassifiedDocument, fields: dict, mode: str) -> str | None:
         with session_scope(self.engine) as s:

@@ -34,10 +34,10 @@ class _PathAgents(StageAgent):
         if settings.parse_timeout_s > 0 or settings.parse_memory_mb > 0:
             sandbox = ParseSandbox(timeout_s=settings.parse_timeout_s or float("inf"),
                                    memory_mb=settings.parse_memory_mb)
-        return Env(self.rt, parser(self.rt, sandbox), engine=self.engine)
+        return Env(self.rt, parser(self.rt, sandbox), engine=self.engine, store_pages=True)
 
     def reparse(self, doc: DocumentRef) -> list[Page]:
-        return self.env.parser(self.rt.blobs.get(doc.blob_uri), doc)[0].pages
+        return self.env.parser(self.rt.blobs.get(doc.blob_uri), doc).document.pages
 
 
 class PathAgent(_PathAgents):

@@ -48,9 +48,9 @@ from services.monitoring import store as monitoring
 from services.monitoring.features import observe
 from services.parsing.logic import STAGE as PARSE
 from services.parsing.logic import parse
-from services.parsing.sandbox import ParseSandbox
+from services.parsing.sandbox import Parsed, ParseSandbox
 from services.runtime import Runtime
-from services.storage import crud
+from services.storage import claims, crud
 from services.storage.db import core_scope
 from services.storage.lifecycle import ModelOutput, Observation
 from services.storage.models import DocumentState, Extraction, StageTransition
@@ -67,13 +67,16 @@ class Env:
     book them)."""
 
     rt: Runtime
-    parser: Callable[[bytes, DocumentRef], tuple[ParsedDocument, float]]
+    parser: Callable[[bytes, DocumentRef], Parsed]
     engine: Engine | None = None
     limits: Limits | None = None  # intake's, where they are not the settings' (a local file has no inline limit)
     # A batch's bookkeeping done together (services/books.py, the chain agent's): each document's
     # intake and registration ahead of its walk, by document id; its invoice number claimed after.
     taken: Mapping[str, Taken] | None = None
     claims_later: bool = False
+    # A worker's: each document's pages stored in the blob store as they are parsed, by the thread
+    # that parsed them (their claim check: the messages that carry them carry their address).
+    store_pages: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,18 +90,18 @@ class Taken:
     error: Exception | None = None
 
 
-def parser(rt: Runtime, sandbox: ParseSandbox | None) -> Callable[[bytes, DocumentRef], tuple[ParsedDocument, float]]:
-    """The parse with the settings' page and word limits, in ``sandbox`` when given; each answers
-    the document and the CPU seconds its child spent."""
+def parser(rt: Runtime, sandbox: ParseSandbox | None) -> Callable[[bytes, DocumentRef], Parsed]:
+    """The parse with the settings' page and word limits, in ``sandbox`` when given (its answer
+    says what its child spent, and gives the pages' JSON)."""
     pages, words = rt.settings.max_pages, rt.settings.max_words_per_page
 
-    def direct(data: bytes, ref: DocumentRef) -> tuple[ParsedDocument, float]:
-        return parse(data, ref, max_pages=pages, max_words=words), 0.0
+    def direct(data: bytes, ref: DocumentRef) -> Parsed:
+        return Parsed(parse(data, ref, max_pages=pages, max_words=words), cpu_s=0.0, peak_mb=0.0)
 
-    def sandboxed(data: bytes, ref: DocumentRef) -> tuple[ParsedDocument, float]:
+    def sandboxed(data: bytes, ref: DocumentRef) -> Parsed:
         done = sandbox.parse(data, ref, max_pages=pages, max_words=words)  # type: ignore[union-attr]
         metrics.PARSE_PEAK_MB.set(done.peak_mb)
-        return done.document, done.cpu_s
+        return done
 
     return direct if sandbox is None else sandboxed
 
@@ -140,17 +143,20 @@ def intake_and_parse(envelope: IncomingDocument, event: Event, env: Env) -> Emit
     if earlier is not None:
         return _duplicate_content(ref, earlier)
     try:
-        parsed, child_cpu_s = env.parser(rt.blobs.get(ref.blob_uri), ref)
+        done = env.parser(rt.blobs.get(ref.blob_uri), ref)
     except UnreadableDocument as exc:
         exc.stage = PARSE
         raise
+    parsed = done.document
+    if env.store_pages and parsed.pages:
+        parsed.pages_uri = claims.store(parsed.pages, rt.blobs, done.pages_json)
 
     def persist(w: Writes) -> None:
         w.insert(StageTransition, crud.transition_row(document_id=event.document_id, stage=PARSE, outcome="ok"),
                  crud.TRANSITION_KEY)
         w.advance(event.document_id, DocumentState.PARSED, page_count=len(parsed.pages))
 
-    return Emit(topics.PARSED, parsed, persist=persist, child_cpu_s=child_cpu_s)
+    return Emit(topics.PARSED, parsed, persist=persist, child_cpu_s=done.cpu_s)
 
 
 def register(engine: Engine, ref: DocumentRef) -> str | None:

@@ -1,9 +1,10 @@
 """The claim check for parsed pages: their words ride in the blob store, the message carries the
 reference (``pages_uri``), so a message's size never depends on how many words a document has.
 
-``check_in`` before a parsed or classified document is sent, ``check_out`` after one is decoded.
-The pages are stored once, content-addressed: the classified message of a document points at the
-same blob as its parsed one (no stage changes pages).
+``store`` as a worker parses a document (the message then carries the address), ``check_in`` before a
+parsed or classified document is sent, ``check_out`` after one is decoded. The pages are stored
+once, content-addressed: the classified message of a document points at the same blob as its
+parsed one (no stage changes pages).
 
 A document's stages mostly run in one worker (its partition's), so the pages a worker checked in or
 out lately are kept, read-only, by their address: the next stage takes them without reading and
@@ -36,13 +37,21 @@ _recent: OrderedDict[tuple[str, str], list[Page]] = OrderedDict()  # (store, add
 _lock = threading.Lock()
 
 
+def store(pages: list[Page], blobs: BlobStore, raw: bytes | None = None) -> str:
+    """The pages in the blob store, their address answered: ``raw``, their JSON where the reader gave
+    it already (the parse sandbox's answer), else made here. A worker stores a document's pages as they
+    are parsed, in the thread that parsed them: its parsed and classified messages then carry the
+    address (``pages_uri``), and sending them writes nothing."""
+    uri = blobs.put(raw if raw is not None else _PAGES.dump_json(pages), durable=False)
+    _keep(blobs, uri, pages)
+    return uri
+
+
 def check_in(message: M, blobs: BlobStore) -> M:
     """The message with its pages in the blob store and ``pages`` empty (others unchanged)."""
     if not isinstance(message, ParsedDocument) or not message.pages:
         return message
-    uri = message.pages_uri or _kept_as(blobs, message.pages) or blobs.put(_PAGES.dump_json(message.pages),
-                                                                          durable=False)
-    _keep(blobs, uri, message.pages)
+    uri = message.pages_uri or store(message.pages, blobs)
     return message.model_copy(update={"pages": [], "pages_uri": uri})  # type: ignore[return-value]
 
 
@@ -63,16 +72,6 @@ def check_out(message: M, blobs: BlobStore, reparse: Callable[[DocumentRef], lis
             _keep(blobs, message.pages_uri, pages)
         message.pages = pages
     return message
-
-
-def _kept_as(blobs: BlobStore, pages: list[Page]) -> str | None:
-    """The address of these very pages (the same page objects), when they were checked in or out
-    lately: a worker running the whole path sends the parsed and the classified message of one
-    document, and the second need not write its pages again."""
-    root = str(blobs.root)
-    with _lock:
-        return next((uri for (store, uri), kept in reversed(_recent.items()) if store == root
-                     and len(kept) == len(pages) and all(a is b for a, b in zip(kept, pages, strict=True))), None)
 
 
 def _keep(blobs: BlobStore, uri: str, pages: list[Page]) -> None:

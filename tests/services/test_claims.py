@@ -11,7 +11,7 @@ from services.contracts import ClassifiedDocument, Detection, DocumentRef, Parse
 from services.errors import UnreadableDocument
 from services.parsing.logic import parse
 from services.storage.blobs import BlobStore
-from services.storage.claims import check_in, check_out
+from services.storage.claims import _PAGES, check_in, check_out, store
 from services.synth.layouts import NORTHWIND
 from services.synth.render import generate
 from tests.services.test_parsing import ref
@@ -63,17 +63,40 @@ def test_the_next_stage_in_the_same_worker_takes_the_pages_without_reading_them(
         check_out(decode(ParsedDocument, wire), elsewhere)
 
 
-def test_the_classified_message_of_a_chained_document_does_not_write_its_pages_again(tmp_path: Path,
-                                                                                      monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_pages_stored_as_parsed_are_not_written_again_by_the_messages_that_carry_them(tmp_path: Path,
+                                                                                        monkeypatch) -> None:  # type: ignore[no-untyped-def]
     blobs = BlobStore(tmp_path)
     doc = parsed_of(generate(NORTHWIND, seed=3, serial=5, items=2)[0])
-    parsed_uri = check_in(doc, blobs).pages_uri
-    classified = ClassifiedDocument(**dict(doc), detection=Detection(status="unknown"))  # a new list, the same pages
-    monkeypatch.setattr(blobs, "put", lambda data: pytest.fail("the pages were written again"))
-    assert check_in(classified, blobs).pages_uri == parsed_uri
+    doc.pages_uri = store(doc.pages, blobs)  # as a worker's parse step does
+    classified = ClassifiedDocument(**dict(doc), detection=Detection(status="unknown"))
+    monkeypatch.setattr(blobs, "put", lambda data, durable=True: pytest.fail("the pages were written again"))
+    assert check_in(doc, blobs).pages_uri == check_in(classified, blobs).pages_uri == doc.pages_uri
     monkeypatch.undo()
+    _forget()
+    assert check_out(decode(ClassifiedDocument, encode(check_in(classified, blobs))), blobs).pages == doc.pages
     other = parsed_of(generate(NORTHWIND, seed=3, serial=6, items=2)[0])  # other pages: stored, at their own address
-    assert check_in(other, blobs).pages_uri not in (None, parsed_uri)
+    assert check_in(other, blobs).pages_uri not in (None, doc.pages_uri)
+
+
+def test_the_sandbox_s_pages_json_is_their_claim_check(tmp_path: Path) -> None:
+    """The bytes the parse sandbox answered are stored as they came: the same address as the pages
+    serialised again, read back as the same pages."""
+    from services.parsing.sandbox import ParseSandbox
+
+    pdf = generate(NORTHWIND, seed=3, serial=8, items=4)[0]
+    ref = parsed_of(pdf).doc
+    sandbox = ParseSandbox(timeout_s=30, memory_mb=1536)
+    try:
+        done = sandbox.parse(pdf, ref, max_pages=10)
+    finally:
+        sandbox.close()
+    assert done.pages_json is not None and done.document.pages == parsed_of(pdf).pages
+    blobs = BlobStore(tmp_path)
+    uri = store(done.document.pages, blobs, done.pages_json)
+    assert uri == BlobStore(tmp_path / "again").put(_PAGES.dump_json(done.document.pages))
+    _forget()
+    assert check_out(ParsedDocument(**{**dict(done.document), "pages": [], "pages_uri": uri}), blobs).pages \
+        == done.document.pages
 
 
 def test_pages_a_power_cut_took_or_tore_are_parsed_again_where_the_reader_can(tmp_path: Path) -> None:
