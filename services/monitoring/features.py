@@ -20,15 +20,16 @@ _WORDS = {
            "factuurnummer", "factuurdatum", "subtotaal"},
 }
 _TOKEN = re.compile(r"[^\W\d_]+", re.UNICODE)
+_LANGUAGES_OF = {word: tuple(lang for lang, vocabulary in _WORDS.items() if word in vocabulary)
+                 for vocabulary in _WORDS.values() for word in vocabulary}  # a word -> the languages that print it
 
 
 def language(words: list[str]) -> str:
     """The language whose invoice words are most frequent among ``words`` ("und" when none is)."""
     counts = dict.fromkeys(_WORDS, 0)
-    for word in words:
-        for token in _TOKEN.findall(word.lower()):
-            for lang, vocabulary in _WORDS.items():
-                counts[lang] += token in vocabulary
+    for token in _TOKEN.findall(" ".join(words).lower()):
+        for lang in _LANGUAGES_OF.get(token, ()):
+            counts[lang] += 1
     best = max(counts.items(), key=lambda kv: kv[1])
     return best[0] if best[1] and list(counts.values()).count(best[1]) == 1 else "und"
 
