@@ -55,11 +55,14 @@ class Ledger:
         """The document is held in this context; it yields a function that names the stage now at
         work (the record is overwritten in place: never empty while the document is in hand)."""
         fd = self._fd()
+        head = json.dumps({"pid": os.getpid(), "host": self.host, "document_id": document_id})[:-1].encode()
+        size = 0  # of the file: what this holding wrote, its longest record
 
         def at(now: str) -> None:
-            held = json.dumps({"pid": os.getpid(), "host": self.host, "document_id": document_id,
-                               "stage": now}).encode()
-            os.pwrite(fd, held.ljust(os.fstat(fd).st_size), 0)  # padded: a shorter record leaves no tail
+            nonlocal size
+            held = b'%s, "stage": %s}' % (head, json.dumps(now).encode())
+            os.pwrite(fd, held.ljust(size), 0)  # padded: a shorter record leaves no tail
+            size = max(size, len(held))
 
         os.ftruncate(fd, 0)
         at(stage)
