@@ -70,9 +70,13 @@ def claim_all(walked: list[tuple[Event, list[tuple[str, Emit]]]], env: Env) -> N
     if not pending:
         return
     assert env.engine is not None
+    holders = []
     with core_scope(env.engine) as s:
-        holders = [crud.claim_invoice(s, vendor_key=key[0], invoice_number=key[1], document_id=event.document_id)
-                   for event, steps in pending for key in [steps[-1][1].claim] if key is not None]
+        for event, steps in pending:
+            key = steps[-1][1].claim
+            assert key is not None
+            holders.append(crud.claim_invoice(s, vendor_key=key[0], invoice_number=key[1],
+                                              document_id=event.document_id))
     for (event, steps), holder in zip(pending, holders, strict=True):
         stage, emit = steps[-1]
         emit.claim = None

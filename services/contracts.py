@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
 from services import topics
 
@@ -203,6 +203,10 @@ class Page(BaseModel):
     has_text_layer: bool = True
     ocr: bool = Field(default=False, description="Words read by OCR from the page image.")
 
+
+# A document's pages as JSON: what the parse sandbox answers and the blob store keeps as their claim
+# check (services/storage/claims.py), the one form both write and read.
+PAGES = TypeAdapter(list[Page])
 
 class ParsedDocument(Contract):
     topic: ClassVar[str] = topics.PARSED

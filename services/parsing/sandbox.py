@@ -30,14 +30,13 @@ import time
 from dataclasses import dataclass
 from typing import IO, Any, Literal
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 
-from services.contracts import DocumentRef, Page, ParsedDocument, Reason
+from services.contracts import PAGES, DocumentRef, ParsedDocument, Reason
 from services.errors import UnreadableDocument
 from services.parsing.logic import MAX_WORDS_PER_PAGE
 
 _HEADER = struct.Struct("!Q")
-_PAGES = TypeAdapter(list[Page])
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ class ParseSandbox:
                         f"the parser died (signal {-code}) within its memory budget of {self.memory_mb} MB")) from None
                 raise UnreadableDocument(Reason.PDF_CORRUPT, f"the parser died on it (exit {code})") from None
         if answer.kind == "ok" and answer.parsed is not None and pages_json is not None:
-            answer.parsed.pages = _PAGES.validate_json(pages_json)
+            answer.parsed.pages = PAGES.validate_json(pages_json)
             return Parsed(answer.parsed, cpu_s=answer.cpu_s, peak_mb=answer.peak_mb, pages_json=pages_json)
         if answer.kind == "memory":
             self._kill()  # a MemoryError can leave the heap fragmented: start clean
@@ -180,7 +179,7 @@ def serve(memory_mb: int) -> None:
         started, pages = _cpu_s(), b""
         try:
             parsed = parse(data, DocumentRef.model_validate(ref), max_pages=max_pages, max_words=max_words)
-            pages = _PAGES.dump_json(parsed.pages)  # as the worker will store them: its claim check
+            pages = PAGES.dump_json(parsed.pages)  # as the worker will store them: its claim check
             answer = Answer(kind="ok", parsed=parsed.model_copy(update={"pages": []}), cpu_s=_cpu_s() - started,
                             peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
         except MemoryError:

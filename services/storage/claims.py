@@ -24,14 +24,11 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
-from pydantic import TypeAdapter
-
-from services.contracts import Contract, DocumentRef, Page, ParsedDocument
+from services.contracts import PAGES, Contract, DocumentRef, Page, ParsedDocument
 from services.errors import UnreadableDocument
 from services.storage.blobs import BlobStore
 
 M = TypeVar("M", bound=Contract)
-_PAGES = TypeAdapter(list[Page])
 RECENT = 32  # documents' pages kept in this process
 _recent: OrderedDict[tuple[str, str], list[Page]] = OrderedDict()  # (store, address) -> pages
 _lock = threading.Lock()
@@ -42,7 +39,7 @@ def store(pages: list[Page], blobs: BlobStore, raw: bytes | None = None) -> str:
     it already (the parse sandbox's answer), else made here. A worker stores a document's pages as they
     are parsed, in the thread that parsed them: its parsed and classified messages then carry the
     address (``pages_uri``), and sending them writes nothing."""
-    uri = blobs.put(raw if raw is not None else _PAGES.dump_json(pages), durable=False)
+    uri = blobs.put(raw if raw is not None else PAGES.dump_json(pages), durable=False)
     _keep(blobs, uri, pages)
     return uri
 
@@ -63,12 +60,12 @@ def check_out(message: M, blobs: BlobStore, reparse: Callable[[DocumentRef], lis
             pages = _recent.get((str(blobs.root), message.pages_uri))
         if pages is None or not blobs.exists(message.pages_uri):  # gone is gone, kept or not
             try:
-                pages = _PAGES.validate_json(blobs.get(message.pages_uri, verify=True))
+                pages = PAGES.validate_json(blobs.get(message.pages_uri, verify=True))
             except UnreadableDocument:
                 if reparse is None:
                     raise
                 pages = reparse(message.doc)
-                blobs.put(_PAGES.dump_json(pages), durable=False)  # where the next reader finds them
+                store(pages, blobs)  # where the next reader finds them
             _keep(blobs, message.pages_uri, pages)
         message.pages = pages
     return message

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from services.codec import decode, encode
-from services.contracts import ClassifiedDocument, Detection, DocumentRef, ParsedDocument
+from services.contracts import PAGES, ClassifiedDocument, Detection, DocumentRef, ParsedDocument
 from services.errors import UnreadableDocument
 from services.parsing.logic import parse
 from services.storage.blobs import BlobStore
-from services.storage.claims import _PAGES, check_in, check_out, store
+from services.storage.claims import check_in, check_out, store
 from services.synth.layouts import NORTHWIND
 from services.synth.render import generate
 from tests.services.test_parsing import ref
@@ -93,7 +93,7 @@ def test_the_sandbox_s_pages_json_is_their_claim_check(tmp_path: Path) -> None:
     assert done.pages_json is not None and done.document.pages == parsed_of(pdf).pages
     blobs = BlobStore(tmp_path)
     uri = store(done.document.pages, blobs, done.pages_json)
-    assert uri == BlobStore(tmp_path / "again").put(_PAGES.dump_json(done.document.pages))
+    assert uri == BlobStore(tmp_path / "again").put(PAGES.dump_json(done.document.pages))
     _forget()
     assert check_out(ParsedDocument(**{**dict(done.document), "pages": [], "pages_uri": uri}), blobs).pages \
         == done.document.pages
